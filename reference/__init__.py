@@ -1,0 +1,28 @@
+"""Reference implementation of the KL attentional Pareto hypernetwork of Liao, Liu and Tegmark,
+"Hypernetworks are generative models for weights of interpretable networks" (arXiv 2312.03051).
+
+Quick start::
+
+    from reference import Config, Trainer
+    trainer = Trainer(Config(steps=500))
+    trainer.train()
+    nets = trainer.model.generate(beta=1e-3, sizes=(32, 96, 1), decoder_only=True, seed=1)
+
+Modules, in reading order: :mod:`~reference.config` (every number, with its reason),
+:mod:`~reference.task` (the L1 task and the target MLP), :mod:`~reference.graph` (the ragged
+computation graph), :mod:`~reference.hypernet` (the attentional hypernetwork and its KL channel),
+:mod:`~reference.pareto` (the beta-conditioned hyperhypernetwork), :mod:`~reference.train`
+(objective, training, resume), :mod:`~reference.checkpoint`, :mod:`~reference.generate`,
+:mod:`~reference.cli`.
+"""
+
+from .config import Config
+from .graph import ComputationGraph
+from .hypernet import Generated, HyperNoise, Hypernetwork, KLTrace
+from .pareto import HyperHypernetwork, ParetoHypernetwork
+from .train import Trainer, build_model, pareto_objective
+
+__all__ = [
+    "ComputationGraph", "Config", "Generated", "HyperHypernetwork", "HyperNoise", "Hypernetwork", "KLTrace",
+    "ParetoHypernetwork", "Trainer", "build_model", "pareto_objective",
+]
