@@ -102,7 +102,11 @@ def load_checkpoint(path: Path) -> Checkpoint:
     try:
         config = Config.from_json(metadata["config"])
         step = int(metadata["step"])
-        param_groups = json.loads(metadata["param_groups"])
+        # JSON has no tuples; optimisers keep hyperparameters such as Adam's betas as tuples
+        param_groups = [
+            {k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in group.items()}
+            for group in json.loads(metadata["param_groups"])
+        ]
         rng_state = tensors["rng.train"]
     except (KeyError, ValueError, TypeError) as error:
         raise ValueError(f"checkpoint {str(path)!r} has incomplete or invalid metadata: {error}") from None

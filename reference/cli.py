@@ -139,10 +139,10 @@ def run_train(args: argparse.Namespace) -> int:
             raise ValueError(f"--threads must be a positive integer, got {args.threads}")
         torch.set_num_threads(args.threads)
     if args.resume:
-        if args.steps is not None and any(
-            getattr(args, f.name) is not None for f in dataclasses.fields(Config) if f.name != "steps"
-        ):
-            raise ValueError("--resume takes its config from the run; only --steps may be given with it")
+        given = [f.name for f in dataclasses.fields(Config) if f.name != "steps" and getattr(args, f.name) is not None]
+        if given or args.config is not None:
+            names = ", ".join("--" + name.replace("_", "-") for name in given) or "--config"
+            raise ValueError(f"--resume takes its config from the run; only --steps may be given with it (got {names})")
         trainer = Trainer.resume(args.out, steps=args.steps)
     else:
         trainer = new_run(_config_from_args(args), args.out)

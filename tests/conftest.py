@@ -7,8 +7,11 @@ edit-test loops), ``thorough`` (many examples, for a long night).
 
 import os
 
+import pytest
 import torch
 from hypothesis import HealthCheck, settings
+
+from reference.config import Config
 
 torch.set_num_threads(1)
 
@@ -18,3 +21,10 @@ settings.register_profile("dev", deadline=None, max_examples=10)
 settings.register_profile("thorough", deadline=None, max_examples=500,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def tiny():
+    """A config small enough for a training step in milliseconds: (3, 5, 1), hyperdepth 2."""
+    return Config(sizes=(3, 5, 1), hyperdepth=2, residual_width=16, batch_size=64, betas_per_step=2, steps=6,
+                  warmup_steps=2, checkpoint_every=2, log_every=1, seed=11)
