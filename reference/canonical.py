@@ -139,6 +139,7 @@ def pudding(
     activation: str = "relu",
     scale: float | None = None,
     offset: float | None = None,
+    linear_neurons: int = 1,
 ) -> tuple[list[Tensor], list[Tensor]]:
     """The signed pudding network (NOTES.md's corrected Eqs. 2-3), n + 1 hidden neurons.
 
@@ -155,6 +156,10 @@ def pudding(
     (defaults as in :func:`double_sided`); ``offset`` is c (default :func:`default_offset`, 10 sqrt(n));
     ``hidden`` >= n + 1 pads. Only the n "ReLU" neurons are scaled by k: the linear neuron works by
     staying in the near-linear regime of its activation, which k would not help.
+
+    ``linear_neurons`` = m > 1 shares the linear term among m identical neurons (output weight
+    1 / (m sigma) each), as trained networks do with their leftover neurons (Sec. 2.1); the function is
+    unchanged and n + m hidden neurons are needed.
     """
     n = _check_n(n)
     if sign not in (1, -1) or isinstance(sign, bool):
@@ -163,14 +168,17 @@ def pudding(
     c = default_offset(n) if offset is None else float(offset)
     if not math.isfinite(c):
         raise ValueError(f"offset must be finite, got {offset!r}")
-    hidden = _check_hidden(hidden, n + 1, "pudding")
+    if isinstance(linear_neurons, bool) or not isinstance(linear_neurons, int) or linear_neurons < 1:
+        raise ValueError(f"linear_neurons must be a positive integer, got {linear_neurons!r}")
+    m = linear_neurons
+    hidden = _check_hidden(hidden, n + m, "pudding")
     w0, b0, w1, b1 = _empty(n, hidden)
     sigma = _sigma(n)
     w0[:n] = sign * k * torch.eye(n, dtype=_DTYPE)
     w1[0, :n] = 2.0 / (k * sigma)
-    w0[n] = -float(sign)
-    b0[n] = c
-    w1[0, n] = 1.0 / sigma
+    w0[n : n + m] = -float(sign)
+    b0[n : n + m] = c
+    w1[0, n : n + m] = 1.0 / (m * sigma)
     b1[0] = -(c + n * ABS_MEAN) / sigma
     return [w0, w1], [b0, b1]
 
