@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m reference {train,generate,config} ...``.
+"""Command-line interface: ``python -m reference {train,generate,sweep,sizes,adam,classify,draw,figures,config}``.
 
 Every config field is a ``train`` option (``--betas-per-step 8``), documented with its source and reason.
 Errors in the input are reported as ``error: <parameter>: <reason>`` with exit status 2, before any
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import torch
 
+from . import cli_analysis as analysis
 from .checkpoint import load_checkpoint, write_atomic
+from .cli_analysis import add_commands as add_analysis_commands
 from .config import Config, describe, validate_beta, validate_sizes
 from .generate import evaluate_loss, save_networks
 from .train import Trainer, build_model, new_run
@@ -122,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", type=Path, help="where to write the weights (default: print only)")
     generate.add_argument("--eval-samples", type=int, default=8192, help="fresh samples for the reported loss")
 
+    add_analysis_commands(commands, _add_config_options)
+
     show = commands.add_parser("config", help="print the default config, or the table of every field and its reason")
     show.add_argument("--table", action="store_true", help="a Markdown table: field, default, source, reason")
     return parser
@@ -185,7 +189,12 @@ def run_config(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"train": run_train, "generate": run_generate, "config": run_config}
+    handlers = {
+        "train": run_train, "generate": run_generate, "config": run_config,
+        "sweep": lambda a: analysis.run_sweep_command(a, _config_from_args(a)), "sizes": analysis.run_sizes,
+        "adam": analysis.run_adam, "classify": analysis.run_classify, "draw": analysis.run_draw,
+        "figures": analysis.run_figures,
+    }
     try:
         return handlers[args.command](args)
     except (ValueError, FileNotFoundError, FileExistsError, json.JSONDecodeError) as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +16,21 @@ from .task import mse_loss, sample_inputs
 
 
 @torch.no_grad()
-def evaluate_loss(generated: Generated, samples: int = 8192, seed: int = 0) -> Tensor:
-    """Mean squared error of each generated network on ``samples`` fresh inputs (seeded), shape (batch,).
+def network_loss(weights: Sequence[Tensor], biases: Sequence[Tensor], samples: int = 8192, seed: int = 0) -> Tensor:
+    """Mean squared error on ``samples`` fresh inputs (seeded) of one network or a batch (leading axes).
 
     The L1 task has one output, so the networks must have one output neuron.
     """
-    outputs = generated.weights[-1].shape[-2]
+    outputs = weights[-1].shape[-2]
     if outputs != 1:
         raise ValueError(f"the L1 task needs networks with 1 output, these have {outputs}")
-    generator = torch.Generator().manual_seed(seed)
-    x = sample_inputs(samples, generated.weights[0].shape[-1], generator)
-    return mse_loss(generated.weights, generated.biases, x)
+    x = sample_inputs(samples, weights[0].shape[-1], torch.Generator().manual_seed(seed))
+    return mse_loss([w.to(x.dtype) for w in weights], [b.to(x.dtype) for b in biases], x)
+
+
+def evaluate_loss(generated: Generated, samples: int = 8192, seed: int = 0) -> Tensor:
+    """:func:`network_loss` of each generated network, shape (batch,)."""
+    return network_loss(generated.weights, generated.biases, samples, seed)
 
 
 def network_tensors(generated: Generated) -> dict[str, Tensor]:
