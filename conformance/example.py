@@ -108,14 +108,15 @@ def check_beta(beta: float) -> float:
         value = float(beta)
     except (TypeError, ValueError):
         raise ValueError(f"beta must be a finite number > 0, got {beta!r}") from None
-    if not (math.isfinite(value) and value > 0):
+    if isinstance(beta, bool) or not (math.isfinite(value) and value > 0):
         raise ValueError(f"beta must be a finite number > 0, got {beta!r}")
     return value
 
 
 def check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
     sizes = tuple(sizes)
-    if len(sizes) < 2 or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in sizes):
+    integers = all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in sizes)
+    if len(sizes) < 2 or not integers or min(sizes) < 1:
         raise ValueError(f"sizes must be at least two positive integers, got {sizes!r}")
     return tuple(int(n) for n in sizes)
 
@@ -243,15 +244,18 @@ class HyperHypernetwork:
         widths = (1, *HYPERHYPER_HIDDEN)
         self.hidden = [(rng.standard_normal((a, b)) * a**-0.5, np.zeros(b)) for a, b in zip(widths[:-1], widths[1:])]
         count, last = stds.size, widths[-1]
-        self.a = (rng.standard_normal((last, count)) * 0.1 * last**-0.5 * 2 * stds, rng.standard_normal(count) * 2 * stds)
-        self.b = (rng.standard_normal((last, count)) * 0.1 * last**-0.5, np.zeros(count))
+        small = 0.1 * last**-0.5  # hidden features are O(1), so h @ weight is a tenth of the bias's scale
+        self.a_weight = rng.standard_normal((last, count)) * small * 2 * stds
+        self.a_bias = rng.standard_normal(count) * 2 * stds  # a * sigmoid(0) = a / 2
+        self.b_weight = rng.standard_normal((last, count)) * small
+        self.b_bias = np.zeros(count)
 
     def __call__(self, beta: float) -> np.ndarray:
         low, high = LOG10_BETA_RANGE
         h = np.array([2.0 * (math.log10(beta) - low) / (high - low) - 1.0])
         for weight, bias in self.hidden:
             h = swish(h @ weight + bias)
-        return (h @ self.a[0] + self.a[1]) * sigmoid(h @ self.b[0] + self.b[1])
+        return (h @ self.a_weight + self.a_bias) * sigmoid(h @ self.b_weight + self.b_bias)
 
 
 # --- The whole model ---
@@ -290,8 +294,8 @@ class KLAttentionalHypernetwork:
             raise ValueError(f"the encoder's learned variables exist for sizes {TRAINED_SIZES} only, got {sizes}; "
                              "use decoder_only=True at other sizes")
         for name, shape in self.noise_shapes(sizes).items():
-            if np.shape(noise[name]) != shape:
-                raise ValueError(f"noise[{name!r}] must have shape {shape}, got {np.shape(noise[name])}")
+            if np.shape(noise.get(name)) != shape:
+                raise ValueError(f"noise[{name!r}] must have shape {shape}, got {np.shape(noise.get(name))}")
         sides, edges = (1 if decoder_only else 2), num_edges(sizes)
         w = self.hyperweights(beta)
         position = np.broadcast_to(positional_encoding(sizes), (sides, edges, 3 * POSITION))
@@ -316,7 +320,9 @@ class KLAttentionalHypernetwork:
                 learned,
                 np.broadcast_to(z, (sides, edges, LATENT)),
             ], axis=-1)
-        head = x[-1] @ w["head.weight"] + w["head.bias"]  # the decoder side, (E, 2)
+        # The head reads the decoder side only, so the last hyperlayer's encoder side (computed anyway, to keep
+        # every hyperlayer alike) and its learned variables reach nothing.
+        head = x[-1] @ w["head.weight"] + w["head.bias"]  # (E, 2)
         blocks = split_layers(head, sizes)  # per layer (n_{l+1}, n_l, 2)
         network = Network(weights=[b[..., 0].copy() for b in blocks], biases=[b[..., 1].mean(axis=1) for b in blocks],
                           kl=kl)

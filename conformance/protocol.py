@@ -39,9 +39,11 @@ Optional capabilities
     ``mlp_forward(weights, biases, x) -> ndarray`` ((samples, n_N)).
 ``"order_parameters"``: ``order_parameters(w0, v0) -> dict`` with float values ``alpha_1``, ``alpha_2``,
     ``alpha_3``, where ``w0``, ``v0`` are first-layer matrices of shape (n_1, n_0).
-``"train"``: ``train(steps, seed, out_dir) -> adapter``
-    Train from scratch at ``trained_sizes`` for ``steps`` steps (writing what it likes under ``out_dir``)
-    and return an adapter for the trained model. Used by ``paper_claims`` only.
+``"train"``: ``train(steps, seed, out_dir, checkpoint_every) -> list[tuple[int, adapter]]``
+    Train from scratch at ``trained_sizes`` for ``steps`` steps with all randomness from ``seed``
+    (writing what it likes under ``out_dir``, and finishing or reusing what an earlier call left there),
+    and return (step, adapter) for the untrained model (step 0), every ``checkpoint_every`` steps, and
+    the last step. Used by ``paper_claims``, which checks the paper's results through it.
 
 Conventions
 -----------

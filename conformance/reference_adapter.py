@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from conformance.protocol import ChannelTrace, Network
-from reference.checkpoint import load_checkpoint
+from reference.checkpoint import list_checkpoints, load_checkpoint
 from reference.config import Config, validate_beta
 from reference.hypernet import Generated, HyperNoise
 from reference.order import order_parameters
@@ -125,10 +125,17 @@ class ReferenceAdapter:
     def order_parameters(self, w0: np.ndarray, v0: np.ndarray) -> dict[str, float]:
         return order_parameters(w0, v0)
 
-    def train(self, steps: int, seed: int, out_dir: str | Path) -> ReferenceAdapter:
-        trainer = Trainer(Config(steps=steps, seed=seed), Path(out_dir))
-        trainer.train(progress=False)
-        return ReferenceAdapter(trainer.model)
+    def train(self, steps: int, seed: int, out_dir: str | Path,
+              checkpoint_every: int) -> list[tuple[int, ReferenceAdapter]]:
+        out_dir = Path(out_dir)
+        config = Config(steps=steps, seed=seed, checkpoint_every=checkpoint_every)
+        done = [step for step, _ in list_checkpoints(out_dir / "checkpoints")]
+        if not done:
+            Trainer(config, out_dir).train(progress=False)
+        elif done[-1] < steps:
+            Trainer.resume(out_dir, steps=steps).train(progress=False)
+        return [(step, ReferenceAdapter.from_checkpoint(path)) for step, path in list_checkpoints(out_dir / "checkpoints")
+                if step <= steps]
 
 
 adapter = ReferenceAdapter()
