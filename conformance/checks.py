@@ -244,6 +244,26 @@ def check_samples_from_q(impl: Any, beta: float, seed: int) -> None:
     _standard_normal_fit(residuals, "KL-4", f"encoder generation, beta {beta:g}, seed {seed}")
 
 
+@clause("KL-5", "the encoder's learned variables reach q: with them replaced by random draws, the KL is > 0",
+        requires="encoder")
+def check_learned_variables_reach_q(impl: Any, beta: float, seed: int, encoder_seed: int) -> None:
+    kl = impl.with_encoder(encoder_seed).generate(tuple(impl.trained_sizes), beta, seed).kl
+    require(kl > 0, "KL-5", f"with random learned variables (seed {encoder_seed}) the KL is {kl!r}: the encoder's "
+                            "information never reaches q, or p is read from the encoder side")
+
+
+@clause("KL-6", "generate_traced returns the network and KL that generate returns for the same arguments",
+        requires="trace")
+def check_trace_matches_generate(impl: Any, sizes: Sequence[int], beta: float, seed: int, decoder_only: bool) -> None:
+    sizes = tuple(sizes) if decoder_only else tuple(impl.trained_sizes)
+    plain = impl.generate(sizes, beta, seed, decoder_only=decoder_only)
+    traced, _ = impl.generate_traced(sizes, beta, seed, decoder_only=decoder_only)
+    diff = _max_diff(plain.weights + plain.biases, traced.weights + traced.biases)
+    scale = _scale(*plain.weights, *plain.biases)
+    require(diff <= 1e-6 * scale and abs(plain.kl - traced.kl) <= 1e-6 * max(1.0, abs(plain.kl)), "KL-6",
+            f"generate and generate_traced differ: networks by up to {diff:.3g}, KL {plain.kl!r} vs {traced.kl!r}")
+
+
 # --- DEC ---
 
 @clause("DEC-1", "decoder-only generation reports no KL (0.0), and its trace has no encoder side")
@@ -321,6 +341,25 @@ def check_hidden_exchangeability(impl: Any, sizes: Sequence[int], beta: float, s
     require(diff <= FLOAT_RTOL * _scale(*base.weights, *base.biases), "EXCH-1",
             f"sizes {tuple(sizes)}: after permuting hidden neurons and noise, the network differs from the permuted "
             f"original by up to {diff:.3g}")
+
+
+@clause("EXCH-2", "input neurons carry positional encodings: relabelling the inputs does not merely relabel the "
+                  "network", requires="noise")
+def check_inputs_are_distinguished(impl: Any, sizes: Sequence[int], beta: float, seed: int) -> None:
+    if sizes[0] < 2:
+        return
+    perms = [np.arange(n) for n in sizes]
+    perms[0] = np.roll(np.arange(sizes[0]), 1)
+    p = edge_permutation(sizes, perms)
+    noise = draw_noise(impl, sizes, seed)
+    base = impl.generate_from_noise(tuple(sizes), beta, noise, decoder_only=True)
+    moved = impl.generate_from_noise(tuple(sizes), beta, {k: np.take(v, p, axis=-2) for k, v in noise.items()},
+                                     decoder_only=True)
+    relabelled = [w[perms[l + 1]][:, perms[l]] for l, w in enumerate(base.weights)]
+    diff = _max_diff(moved.weights, relabelled)
+    require(diff > FLOAT_RTOL * _scale(*base.weights), "EXCH-2",
+            f"sizes {tuple(sizes)}: rotating the inputs (noise moved along) only rotated the network (max difference "
+            f"{diff:.3g}): the inputs are exchangeable, so positional encodings of i are missing")
 
 
 # --- TASK ---

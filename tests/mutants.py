@@ -598,7 +598,7 @@ def alpha3_one_sided():
 # Gaps: plausible bugs no clause rejects (see tests/test_mutants.py::test_gaps_are_still_uncaught)
 # ----------------------------------------------------------------------------------------------------
 
-@gap("p is read from the encoder side (mu[:, 0] instead of mu[:, -1]): q = p always, KL identically 0")
+@mutant("KL-5", bug="p is read from the encoder side (mu[:, 0] instead of mu[:, -1]): q = p always, KL identically 0")
 def p_from_encoder_side():
     class WrongSide(Hypernetwork):
         def _kl_channel(self, kl_in, eps, decoder_only):
@@ -613,7 +613,8 @@ def p_from_encoder_side():
     return with_hypernet(WrongSide)
 
 
-@gap("the encoder's learned variables are never fed in (zeros on both sides): the encoder carries no information")
+@mutant("KL-5", bug="the encoder's learned variables are never fed in (zeros on both sides): the encoder carries no "
+        "information")
 def learned_unused():
     class Unused(Hypernetwork):
         def _learned_block(self, t, batch, sides, edges, like):
@@ -633,7 +634,7 @@ def global_attention():
     return with_hypernet(Global)
 
 
-@gap("no positional encoding at all (input and output neurons indistinguishable, layers unlabelled)")
+@mutant("EXCH-2", bug="no positional encoding at all (input and output neurons indistinguishable, layers unlabelled)")
 def no_positional_encoding():
     class NoPositions(Hypernetwork):
         def graph(self, sizes):
@@ -653,7 +654,7 @@ class _TraceFromOtherPath(MutantAdapter):
         return Network(net.weights, net.biases, kl)
 
 
-@gap("generate reports KL(p || q) while generate_traced is correct: no clause ties the traced network to generate's")
+@mutant("KL-6", bug="generate reports KL(p || q) while generate_traced is correct")
 def kl_reversed_untraced():
     return _TraceFromOtherPath(small_model())
 
@@ -706,11 +707,14 @@ def fixed_cases(impl: Any) -> dict[str, list[tuple]]:
         "KL-2": kl,
         "KL-3": kl,
         "KL-4": kl,
+        "KL-5": [(beta, 0, 11) for beta in BETAS],
+        "KL-6": per_mode,
         "DEC-1": [((4, 6, 1), 1e-3, 0), ((3, 5, 2, 1), 1.0, 1), (trained, 1e-12, 2)],
         "DEC-2": [((8, 16, 4), 1e-3, 0), ((4, 6, 1), 1.0, 1), (trained, 1e-12, 2)],
         "DEC-3": [((3, 5, 2, 1), 1e-3, 0, 5), (trained, 1e-3, 0, 7), (trained, 1.0, 1, 8)],
         "DEC-4": [((4, 6, 1), 1e-3, 0), ((3, 5, 2, 1), 1.0, 1)],
         "EXCH-1": [((4, 6, 1), 1e-3, 0), ((3, 5, 4, 2), 1.0, 1), ((2, 8, 1), 1e-12, 2)],
+        "EXCH-2": [((4, 6, 1), 1e-3, 0), ((3, 5, 4, 2), 1.0, 1)],
         "TASK-1": [(np.random.default_rng(n).standard_normal((32, n)) * scale,)
                    for n, scale in ((1, 1.0), (7, 0.1), (16, 30.0))],
         "TASK-2": [_mlp_case((4, 6, 1), 0), _mlp_case((3, 5, 4, 2), 1), _mlp_case((2, 1), 2)],

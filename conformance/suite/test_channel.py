@@ -2,6 +2,7 @@
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from conformance import checks
 from conformance.strategies import betas, hidden_layer_sizes, layer_sizes, seeds
@@ -29,6 +30,18 @@ def test_kl_zero_when_q_equals_p(impl, beta, seed):
 @given(beta=betas(), seed=seeds())
 def test_samples_from_q(impl, beta, seed):
     checks.check_samples_from_q(impl, beta, seed)
+
+
+@pytest.mark.clause("KL-5")
+@given(beta=betas(), seed=seeds(), encoder_seed=seeds())
+def test_learned_variables_reach_q(impl, beta, seed, encoder_seed):
+    checks.check_learned_variables_reach_q(impl, beta, seed, encoder_seed)
+
+
+@pytest.mark.clause("KL-6")
+@given(sizes=layer_sizes(max_width=24), beta=betas(), seed=seeds(), decoder_only=st.booleans())
+def test_trace_matches_generate(impl, sizes, beta, seed, decoder_only):
+    checks.check_trace_matches_generate(impl, sizes, beta, seed, decoder_only)
 
 
 @pytest.mark.clause("DEC-1")
@@ -59,3 +72,9 @@ def test_noise_determines_the_network(impl, sizes, beta, seed):
 @given(sizes=hidden_layer_sizes(), beta=betas(), seed=seeds())
 def test_hidden_neurons_are_exchangeable(impl, sizes, beta, seed):
     checks.check_hidden_exchangeability(impl, sizes, beta, seed)
+
+
+@pytest.mark.clause("EXCH-2")
+@given(sizes=hidden_layer_sizes(), beta=betas(), seed=seeds())
+def test_inputs_are_distinguished(impl, sizes, beta, seed):
+    checks.check_inputs_are_distinguished(impl, sizes, beta, seed)
