@@ -206,8 +206,13 @@ class Hypernetwork(nn.Module):
         noise: HyperNoise,
         decoder_only: bool = False,
         trace: bool = False,
+        learned: Tensor | None = None,
     ) -> Generated:
-        """Generate one MLP of ``sizes`` per row of ``hyperweights`` (batch, num_hyperweights)."""
+        """Generate one MLP of ``sizes`` per row of ``hyperweights`` (batch, num_hyperweights).
+
+        ``learned`` gives each row its own encoder variables, shape (batch, hyperdepth - 1, E, learned_features)
+        (several replicas trained at once); by default every row reads this module's.
+        """
         graph, encoding = self.graph(sizes)
         if not decoder_only:
             check_fits(sizes, self.config.sizes)
@@ -244,7 +249,7 @@ class Hypernetwork(nn.Module):
                 encoding.expand(batch, sides, edges, encoding.shape[-1]),
                 noise.features[t].unsqueeze(1).expand(batch, sides, edges, c.noise_features),
                 self._attention(attn_in, graph),
-                *([] if last else [self._learned_block(t, batch, sides, edges, hyperweights)]),
+                *([] if last else [self._learned_block(t, batch, sides, edges, hyperweights, learned)]),
                 z.unsqueeze(1).expand(batch, sides, edges, c.latent_features),
             ]
             out = torch.cat(blocks, dim=-1)
@@ -277,12 +282,14 @@ class Hypernetwork(nn.Module):
         layer_kl = gaussian_kl(mu_q, sigma_q, mu_p, sigma_p).sum(dim=(-1, -2))
         return z, layer_kl, KLTrace(mu_q, sigma_q, mu_p, sigma_p, z)
 
-    def _learned_block(self, t: int, batch: int, sides: int, edges: int, like: Tensor) -> Tensor:
-        zeros = like.new_zeros(batch, 1, edges, self.config.learned_features)
+    def _learned_block(self, t: int, batch: int, sides: int, edges: int, like: Tensor,
+                       learned: Tensor | None = None) -> Tensor:
+        width = self.config.learned_features
+        zeros = like.new_zeros(batch, 1, edges, width)
         if sides == 1:  # decoder side only
             return zeros
-        encoder = self.learned[t].unsqueeze(0).unsqueeze(0).expand(batch, 1, edges, self.config.learned_features)
-        return torch.cat([encoder, zeros], dim=1)
+        own = self.learned[t].expand(batch, edges, width) if learned is None else learned[:, t]
+        return torch.cat([own.unsqueeze(1), zeros], dim=1)
 
     def _attention(self, attn_in: Tensor, graph: ComputationGraph) -> Tensor:
         """One softmax self-attention head per neuron over the messages of its incident edges."""

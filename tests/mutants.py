@@ -293,9 +293,9 @@ def decoder_standard_normal_latents():
 @mutant("DEC-3", bug="the learned variables also reach the decoder side whenever they fit (at the trained sizes)")
 def decoder_reads_learned():
     class Leaky(Hypernetwork):
-        def _learned_block(self, t, batch, sides, edges, like):
+        def _learned_block(self, t, batch, sides, edges, like, learned=None):
             if edges != self.learned.shape[1]:
-                return super()._learned_block(t, batch, sides, edges, like)
+                return super()._learned_block(t, batch, sides, edges, like, learned)
             return self.learned[t].expand(batch, sides, edges, self.config.learned_features)
     return with_hypernet(Leaky)
 
@@ -617,7 +617,7 @@ def p_from_encoder_side():
         "information")
 def learned_unused():
     class Unused(Hypernetwork):
-        def _learned_block(self, t, batch, sides, edges, like):
+        def _learned_block(self, t, batch, sides, edges, like, learned=None):
             return like.new_zeros(batch, sides, edges, self.config.learned_features)
     return with_hypernet(Unused)
 
