@@ -299,9 +299,11 @@ class Hypernetwork(nn.Module):
         sources, inverse = graph.attention_plan
         results = []
         for slots in sources:
-            gathered = messages.index_select(2, slots.reshape(-1)).unflatten(2, slots.shape)
-            q, k, v = gathered.chunk(3, dim=-1)
-            results.append(F.scaled_dot_product_attention(q, k, v).flatten(2, 3))
+            gathered = messages.index_select(2, slots.reshape(-1)).unflatten(2, slots.shape).flatten(0, 1)
+            q, k, v = gathered.chunk(3, dim=-1)  # (batch * sides, neurons, slots, d): neurons play the heads
+            # 4-D inputs let PyTorch pick its fused (flash) kernel, whose memory is linear in the slots
+            attended = F.scaled_dot_product_attention(q, k, v)
+            results.append(attended.unflatten(0, (batch, sides)).flatten(2, 3))
         received = torch.cat(results, dim=2).index_select(2, inverse)  # back in source order
         from_front, from_behind = received.split(edges, dim=2)
         return torch.cat([from_front, from_behind], dim=-1)
