@@ -247,14 +247,7 @@ def _fit_line(feature: list[float], target: list[float]) -> tuple[float, float]:
 
 def relu_forward(weights: Sequence[Tensor], biases: Sequence[Tensor], x: Tensor) -> Tensor:
     """``reference.task.mlp_forward`` with ReLU instead of swish on the hidden layers (same shapes)."""
-    if len(weights) != len(biases) or not weights:
-        raise ValueError(f"need one bias per weight matrix, got {len(weights)} weights and {len(biases)} biases")
-    a = x
-    for layer, (w, b) in enumerate(zip(weights, biases)):
-        a = torch.matmul(a, w.transpose(-1, -2)) + b.unsqueeze(-2)
-        if layer < len(weights) - 1:
-            a = torch.relu(a)
-    return a
+    return mlp_forward(weights, biases, x, activation=torch.relu)
 
 
 def forward(weights: Sequence[Tensor], biases: Sequence[Tensor], x: Tensor, activation: str = "relu") -> Tensor:

@@ -11,7 +11,7 @@ swish (x * sigmoid(x)); the output layer is linear.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -38,12 +38,15 @@ def swish(x: Tensor) -> Tensor:
     return torch.nn.functional.silu(x)
 
 
-def mlp_forward(weights: Sequence[Tensor], biases: Sequence[Tensor], x: Tensor) -> Tensor:
+def mlp_forward(
+    weights: Sequence[Tensor], biases: Sequence[Tensor], x: Tensor, activation: Callable[[Tensor], Tensor] = swish
+) -> Tensor:
     """Run the target MLP.
 
     ``weights[l]`` has shape (..., n_{l+1}, n_l) and ``biases[l]`` shape (..., n_{l+1}); leading axes
     are a batch of networks. ``x`` has shape (samples, n_0) (shared by every network) or
-    (..., samples, n_0). Returns (..., samples, n_N). Swish on hidden layers, the last layer linear.
+    (..., samples, n_0). Returns (..., samples, n_N). ``activation`` (swish, the paper's) on hidden
+    layers, the last layer linear.
     """
     if len(weights) != len(biases) or not weights:
         raise ValueError(f"need one bias per weight matrix, got {len(weights)} weights and {len(biases)} biases")
@@ -51,7 +54,7 @@ def mlp_forward(weights: Sequence[Tensor], biases: Sequence[Tensor], x: Tensor) 
     for layer, (w, b) in enumerate(zip(weights, biases)):
         a = torch.matmul(a, w.transpose(-1, -2)) + b.unsqueeze(-2)
         if layer < len(weights) - 1:
-            a = swish(a)
+            a = activation(a)
     return a
 
 

@@ -28,3 +28,17 @@ def tiny():
     """A config small enough for a training step in milliseconds: (3, 5, 1), hyperdepth 2."""
     return Config(sizes=(3, 5, 1), hyperdepth=2, residual_width=16, batch_size=64, betas_per_step=2, steps=6,
                   warmup_steps=2, checkpoint_every=2, log_every=1, seed=11)
+
+
+@pytest.fixture
+def cli_error(capsys):
+    """cli_error(argv): run ``python -m reference argv``, expect exit status 2, return what it printed to stderr."""
+    from reference.cli import main
+
+    def run(argv):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        return capsys.readouterr().err
+
+    return run

@@ -24,13 +24,6 @@ def checkpoint(run_dir, step=4):
     return str(run_dir / "checkpoints" / f"step_{step:08d}.safetensors")
 
 
-def error_of(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    return capsys.readouterr().err
-
-
 def test_train_writes_config_metrics_and_checkpoints(run_dir):
     config = json.loads((run_dir / "config.json").read_text())
     assert config["sizes"] == [3, 5, 1] and config["steps"] == 4 and config["hyperdepth"] == 2
@@ -73,56 +66,56 @@ def test_python_dash_m_entry_point(run_dir):
 
 @pytest.mark.parametrize("sizes, message", [("16", "at least two"), ("16,0,1", "positive"), ("a,b", "comma-separated"),
                                             ("16,-3,1", "positive"), ("", "comma-separated")])
-def test_bad_sizes(tmp_path, capsys, sizes, message):
-    err = error_of(["train", "--out", str(tmp_path / "r"), "--sizes", sizes], capsys)
+def test_bad_sizes(tmp_path, cli_error, sizes, message):
+    err = cli_error(["train", "--out", str(tmp_path / "r"), "--sizes", sizes])
     assert "sizes" in err and message in err
     assert not (tmp_path / "r").exists()
 
 
 @pytest.mark.parametrize("beta", ["nan", "inf", "-1", "0", "abc"])
-def test_bad_beta(run_dir, tmp_path, capsys, beta):
-    err = error_of(["generate", checkpoint(run_dir), "--beta", beta, "--out", str(tmp_path / "n.safetensors")], capsys)
+def test_bad_beta(run_dir, tmp_path, cli_error, beta):
+    err = cli_error(["generate", checkpoint(run_dir), "--beta", beta, "--out", str(tmp_path / "n.safetensors")])
     assert "beta" in err
     assert not (tmp_path / "n.safetensors").exists()
 
 
 @pytest.mark.parametrize("option, value", [("--steps", "0"), ("--batch-size", "0"), ("--steps", "-5"),
                                            ("--batch-size", "1.5"), ("--betas-per-step", "0"), ("--beta-min", "nan")])
-def test_bad_training_numbers(tmp_path, capsys, option, value):
-    err = error_of(["train", "--out", str(tmp_path / "r"), option, value], capsys)
+def test_bad_training_numbers(tmp_path, cli_error, option, value):
+    err = cli_error(["train", "--out", str(tmp_path / "r"), option, value])
     assert option.lstrip("-").replace("-", "_") in err or option in err
     assert not (tmp_path / "r").exists()
 
 
-def test_missing_checkpoint(tmp_path, capsys):
-    err = error_of(["generate", str(tmp_path / "none.safetensors"), "--beta", "1e-3"], capsys)
+def test_missing_checkpoint(tmp_path, cli_error):
+    err = cli_error(["generate", str(tmp_path / "none.safetensors"), "--beta", "1e-3"])
     assert "none.safetensors" in err and "does not exist" in err
 
 
-def test_corrupt_checkpoint(tmp_path, capsys):
+def test_corrupt_checkpoint(tmp_path, cli_error):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"garbage")
-    err = error_of(["generate", str(bad), "--beta", "1e-3", "--out", str(tmp_path / "n.safetensors")], capsys)
+    err = cli_error(["generate", str(bad), "--beta", "1e-3", "--out", str(tmp_path / "n.safetensors")])
     assert "bad.safetensors" in err and "corrupt" in err
     assert not (tmp_path / "n.safetensors").exists()
 
 
-def test_encoder_generation_at_unseen_sizes_is_refused(run_dir, tmp_path, capsys):
-    err = error_of(["generate", checkpoint(run_dir), "--beta", "1e-3", "--sizes", "4,5,1",
-                    "--out", str(tmp_path / "n.safetensors")], capsys)
+def test_encoder_generation_at_unseen_sizes_is_refused(run_dir, tmp_path, cli_error):
+    err = cli_error(["generate", checkpoint(run_dir), "--beta", "1e-3", "--sizes", "4,5,1",
+                    "--out", str(tmp_path / "n.safetensors")])
     assert "--decoder-only" in err
     assert not (tmp_path / "n.safetensors").exists()
 
 
-def test_resume_refuses_config_changes_and_empty_folders(run_dir, tmp_path, capsys):
-    err = error_of(["train", "--out", str(run_dir), "--resume", "--learning-rate", "0.1"], capsys)
+def test_resume_refuses_config_changes_and_empty_folders(run_dir, tmp_path, cli_error):
+    err = cli_error(["train", "--out", str(run_dir), "--resume", "--learning-rate", "0.1"])
     assert "only --steps" in err
-    err = error_of(["train", "--out", str(tmp_path / "empty"), "--resume"], capsys)
+    err = cli_error(["train", "--out", str(tmp_path / "empty"), "--resume"])
     assert "no checkpoints" in err
 
 
-def test_train_refuses_to_overwrite_a_run(run_dir, capsys):
-    err = error_of(["train", "--out", str(run_dir), *TINY_ARGS], capsys)
+def test_train_refuses_to_overwrite_a_run(run_dir, cli_error):
+    err = cli_error(["train", "--out", str(run_dir), *TINY_ARGS])
     assert "already holds a run" in err
 
 

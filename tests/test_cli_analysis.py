@@ -17,13 +17,6 @@ def sweep_dir(tmp_path_factory):
     return out
 
 
-def error_of(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    return capsys.readouterr().err
-
-
 def test_sweep_writes_the_table(sweep_dir):
     rows = read_table(sweep_dir / "sweep.csv")
     assert len(rows) == 2 * 2 * 3  # seeds x checkpoints (0, 2) x betas
@@ -45,12 +38,12 @@ def test_sizes_adam_classify_draw(sweep_dir, capsys):
     assert (sweep_dir / "d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_bad_inputs(sweep_dir, tmp_path, capsys):
-    assert "--betas" in error_of(["sweep", "--out", str(tmp_path / "s"), "--betas", "0"], capsys)
-    assert "0-32" in error_of(["sweep", "--out", str(tmp_path / "s"), "--seeds", "5-1"], capsys)
-    assert "either a checkpoint" in error_of(["classify"], capsys)
-    assert "--beta is needed" in error_of(["classify", str(sweep_dir / "seed_000" / "checkpoints" /
-                                                          "step_00000002.safetensors")], capsys)
-    assert "does not exist" in error_of(["classify", "--weights", str(tmp_path / "none.safetensors")], capsys)
-    assert "run the sweep" in error_of(["figures", str(tmp_path)], capsys)
+def test_bad_inputs(sweep_dir, tmp_path, cli_error):
+    assert "--betas" in cli_error(["sweep", "--out", str(tmp_path / "s"), "--betas", "0"])
+    assert "0-32" in cli_error(["sweep", "--out", str(tmp_path / "s"), "--seeds", "5-1"])
+    assert "either a checkpoint" in cli_error(["classify"])
+    assert "--beta is needed" in cli_error(["classify", str(sweep_dir / "seed_000" / "checkpoints" /
+                                                          "step_00000002.safetensors")])
+    assert "does not exist" in cli_error(["classify", "--weights", str(tmp_path / "none.safetensors")])
+    assert "run the sweep" in cli_error(["figures", str(tmp_path)])
     assert not (tmp_path / "s").exists()
