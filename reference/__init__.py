@@ -13,7 +13,10 @@ Modules, in reading order: :mod:`~reference.config` (every number, with its reas
 computation graph), :mod:`~reference.hypernet` (the attentional hypernetwork and its KL channel),
 :mod:`~reference.pareto` (the beta-conditioned hyperhypernetwork), :mod:`~reference.train`
 (objective, training, resume), :mod:`~reference.checkpoint`, :mod:`~reference.generate`,
-:mod:`~reference.cli`.
+:mod:`~reference.cli`. Analysis: :mod:`~reference.order` (Eqs. 5-7), :mod:`~reference.canonical` (exact
+strategy networks), :mod:`~reference.classify`, :mod:`~reference.drawing` (App. A.1),
+:mod:`~reference.sweep`, :mod:`~reference.sizes`, :mod:`~reference.adam`, :mod:`~reference.figures`;
+:mod:`~reference.replicas` trains several seeds in one vectorised step.
 """
 
 from .config import Config
