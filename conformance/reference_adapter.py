@@ -21,7 +21,7 @@ from reference.hypernet import Generated, HyperNoise
 from reference.order import order_parameters
 from reference.pareto import ParetoHypernetwork
 from reference.task import l1_target, mlp_forward
-from reference.train import Trainer, build_model, pareto_objective
+from reference.train import build_model, pareto_objective, train_or_resume
 
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
@@ -128,12 +128,7 @@ class ReferenceAdapter:
     def train(self, steps: int, seed: int, out_dir: str | Path,
               checkpoint_every: int) -> list[tuple[int, ReferenceAdapter]]:
         out_dir = Path(out_dir)
-        config = Config(steps=steps, seed=seed, checkpoint_every=checkpoint_every)
-        done = [step for step, _ in list_checkpoints(out_dir / "checkpoints")]
-        if not done:
-            Trainer(config, out_dir).train(progress=False)
-        elif done[-1] < steps:
-            Trainer.resume(out_dir, steps=steps).train(progress=False)
+        train_or_resume(Config(steps=steps, seed=seed, checkpoint_every=checkpoint_every), out_dir)
         return [(step, ReferenceAdapter.from_checkpoint(path)) for step, path in list_checkpoints(out_dir / "checkpoints")
                 if step <= steps]
 

@@ -32,7 +32,7 @@ from .config import Config, validate_beta
 from .order import seed_dependence
 from .pareto import ParetoHypernetwork
 from .task import mse_loss, sample_inputs
-from .train import Trainer, build_model
+from .train import build_model, train_or_resume
 
 COLUMNS = ("seed", "step", "beta", "loss", "kl", "decoder_loss", "alpha_1", "alpha_2", "alpha_3", "rho", "balance",
            "strategy")
@@ -119,16 +119,7 @@ def evaluate_run(run_dir: Path, sweep: SweepConfig, seed: int) -> list[dict[str,
 def train_and_evaluate(config: Config, sweep: SweepConfig, seed: int, out: Path, progress: bool = False) -> Path:
     """Train (or finish) seed ``seed`` in ``out/seed_XXX`` and write its ``evaluation.csv``; returns that path."""
     run_dir = Path(out) / f"seed_{seed:03d}"
-    seeded = config.replace(seed=seed)
-    done = [s for s, _ in list_checkpoints(run_dir / "checkpoints")]
-    if not done:
-        trainer = Trainer(seeded, run_dir)
-    elif done[-1] < seeded.steps:
-        trainer = Trainer.resume(run_dir, steps=seeded.steps)
-    else:
-        trainer = None
-    if trainer is not None:
-        trainer.train(progress=progress)
+    train_or_resume(config.replace(seed=seed), run_dir, progress=progress)
     table = run_dir / "evaluation.csv"
     write_table(table, evaluate_run(run_dir, sweep, seed))
     return table

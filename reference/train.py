@@ -232,3 +232,13 @@ def new_run(config: Config, run_dir: Path) -> Trainer:
     if (run_dir / "config.json").exists() or list_checkpoints(run_dir / "checkpoints"):
         raise FileExistsError(f"run folder {str(run_dir)!r} already holds a run; resume it or choose another --out")
     return Trainer(config, run_dir)
+
+
+def train_or_resume(config: Config, run_dir: Path, progress: bool = False) -> None:
+    """Bring the run in ``run_dir`` to ``config.steps``: start it, finish it from its latest checkpoint,
+    or leave it alone when it is already there (a resumed run must agree with ``config`` otherwise)."""
+    done = [step for step, _ in list_checkpoints(Path(run_dir) / "checkpoints")]
+    if not done:
+        Trainer(config, run_dir).train(progress=progress)
+    elif done[-1] < config.steps:
+        Trainer.resume(run_dir, steps=config.steps).train(progress=progress)
