@@ -12,10 +12,12 @@ views. Only the attention, which groups edges by neuron, needs the index tables 
 
 Attention slots. Each edge sends one message to the neuron in front of it (its output neuron j) and
 one to the neuron behind it (its input neuron i). Messages are addressed by a *source* index in
-[0, 2E): ``e`` for edge e's message to its front neuron, ``E + e`` for its message to its behind
-neuron. Neurons of neuron-layer m receive n_{m-1} messages from their incoming edges followed by
+[0, 2E): ``2e`` for edge e's message to its front neuron, ``2e + 1`` for its message to its behind
+neuron, so a (..., E, 2 * m) tensor of per-edge message pairs is, viewed as (..., 2E, m), already in
+source order. Neurons of neuron-layer m receive n_{m-1} messages from their incoming edges followed by
 n_{m+1} from their outgoing edges, so every neuron of a layer has the same number of slots and one
-dense attention call per neuron-layer serves them all.
+dense attention call per neuron-layer serves them all. Every message fills exactly one slot, so
+gathering the slots is a permutation of the source axis (:class:`AttentionPlan`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ import torch
 from torch import Tensor
 
 from .config import validate_sizes
+
+
+@dataclass(frozen=True)
+class AttentionPlan:
+    """Where each message goes: ``order`` (2E,) lists the source indices slot by slot (neuron-layer by
+    neuron-layer, each (neurons, slots) row-major, shapes in ``slot_shapes``); ``inverse`` is its
+    inverse permutation, which takes per-slot results back to source order."""
+
+    slot_shapes: tuple[tuple[int, int], ...]
+    order: Tensor
+    inverse: Tensor
 
 
 @dataclass(frozen=True)
@@ -104,21 +117,20 @@ class ComputationGraph:
         parts = []
         if m > 0:  # incoming edges (neuron, i) of layer m - 1 send their front message
             n_prev = self.sizes[m - 1]
-            parts.append(self.layer_offsets[m - 1] + neuron * n_prev + torch.arange(n_prev))
+            parts.append(2 * (self.layer_offsets[m - 1] + neuron * n_prev + torch.arange(n_prev)))
         if m < self.num_layers:  # outgoing edges (k, neuron) of layer m send their behind message
             n_next = self.sizes[m + 1]
-            parts.append(self.num_edges + self.layer_offsets[m] + torch.arange(n_next) * n + neuron)
+            parts.append(2 * (self.layer_offsets[m] + torch.arange(n_next) * n + neuron) + 1)
         return torch.cat(parts, dim=1)
 
     @cached_property
-    def attention_plan(self) -> tuple[tuple[Tensor, ...], Tensor]:
-        """(per neuron-layer slot sources, inverse) where concatenating the flattened per-layer slot
-        outputs and indexing with ``inverse`` puts each message's result back at its source index."""
-        sources = tuple(self.slot_sources(m) for m in range(len(self.sizes)))
-        flat = torch.cat([s.reshape(-1) for s in sources])
-        inverse = torch.empty_like(flat)
-        inverse[flat] = torch.arange(flat.numel())
-        return sources, inverse
+    def attention_plan(self) -> AttentionPlan:
+        """The slot layout of every neuron-layer as one permutation of the source axis."""
+        sources = [self.slot_sources(m) for m in range(len(self.sizes))]
+        order = torch.cat([s.reshape(-1) for s in sources])
+        inverse = torch.empty_like(order)
+        inverse[order] = torch.arange(order.numel())
+        return AttentionPlan(tuple(tuple(s.shape) for s in sources), order, inverse)
 
     def positional_encoding(self, features: int, base: float) -> Tensor:
         """Per-edge positional encodings, shape (E, 3 * features).

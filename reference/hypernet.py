@@ -226,16 +226,11 @@ class Hypernetwork(nn.Module):
             )
         sides = 1 if decoder_only else 2
         w = self.unflatten(hyperweights)
-        x = hyperweights.new_zeros(batch, sides, edges, self.stream_width) if c.residual_width > 0 else None
+        x = None  # the residual stream (or, without one, the last hyperlayer's output); 0 before the first
         kl = hyperweights.new_zeros(batch)
         kl_trace: list[KLTrace] = []
         for t in range(c.hyperdepth):
-            if t == 0:
-                block_in = w["layer0.in.bias"][:, None, None, :].expand(batch, sides, edges, self.in_width)
-            else:
-                stream_in = F.layer_norm(x, (self.stream_width,)) if c.residual_width > 0 else x
-                block_in = _linear(stream_in, w[f"layer{t}.in.weight"], w[f"layer{t}.in.bias"])
-            act_in, attn_in, kl_in = block_in.split(list(self.block_in_widths.values()), dim=-1)
+            act_in, attn_in, kl_in = self._block_inputs(t, x, w, sides, edges)
             z, layer_kl, layer_trace = self._kl_channel(kl_in, noise.latent[t], decoder_only)
             kl = kl + layer_kl
             kl_trace.append(layer_trace)
@@ -254,7 +249,8 @@ class Hypernetwork(nn.Module):
             ]
             out = torch.cat(blocks, dim=-1)
             if c.residual_width > 0:
-                x = x + _linear(out, w[f"layer{t}.out.weight"], w[f"layer{t}.out.bias"])
+                update = _linear(out, w[f"layer{t}.out.weight"], w[f"layer{t}.out.bias"])
+                x = update if x is None else x + update
             else:
                 x = out
         final = x[:, -1:]  # the decoder side (the only side in decoder-only generation)
@@ -270,8 +266,24 @@ class Hypernetwork(nn.Module):
             trace=kl_trace if trace else None,
         )
 
+    def _block_inputs(self, t: int, x: Tensor | None, w: dict[str, Tensor], sides: int, edges: int) -> list[Tensor]:
+        """Hyperlayer t's block inputs (activation, attention, KL), each (batch, sides, E, width).
+
+        The first hyperlayer has no input: its block inputs are the bias, broadcast over sides and
+        edges. Later ones are one product with the in-projection, split into contiguous copies, because
+        the elementwise blocks run several times slower on strided slices than on contiguous tensors
+        (while three thin products instead of one wide one would be slower still).
+        """
+        widths = list(self.block_in_widths.values())
+        bias = w[f"layer{t}.in.bias"]
+        if t == 0:
+            return [b[:, None, None, :].expand(-1, sides, edges, -1) for b in bias.split(widths, dim=-1)]
+        stream_in = F.layer_norm(x, (self.stream_width,)) if self.config.residual_width > 0 else x
+        block_in = _linear(stream_in, w[f"layer{t}.in.weight"], bias)
+        return [part.contiguous() for part in block_in.split(widths, dim=-1)]
+
     def _kl_channel(self, kl_in: Tensor, eps: Tensor, decoder_only: bool) -> tuple[Tensor, Tensor, KLTrace]:
-        mu, raw_sigma = kl_in.chunk(2, dim=-1)
+        mu, raw_sigma = (part.contiguous() for part in kl_in.chunk(2, dim=-1))
         sigma = F.softplus(raw_sigma) + self.config.sigma_floor
         mu_p, sigma_p = mu[:, -1], sigma[:, -1]
         if decoder_only:
@@ -292,21 +304,54 @@ class Hypernetwork(nn.Module):
         return torch.cat([own.unsqueeze(1), zeros], dim=1)
 
     def _attention(self, attn_in: Tensor, graph: ComputationGraph) -> Tensor:
-        """One softmax self-attention head per neuron over the messages of its incident edges."""
-        batch, sides, edges, _ = attn_in.shape
-        to_front, to_behind = attn_in.chunk(2, dim=-1)
-        messages = torch.cat([to_front, to_behind], dim=2)  # (batch, sides, 2E, 3 * d): source order
-        sources, inverse = graph.attention_plan
+        """One softmax self-attention head per neuron over the messages of its incident edges.
+
+        ``attn_in`` (batch, sides, E, 6d) holds each edge's (q, k, v) for its front neuron, then for its
+        behind neuron; viewed as (batch, sides, 2E, 3d) that is source order (see graph.py), so the
+        slots of every neuron-layer are one permutation away, and the results one permutation back.
+        """
+        batch, sides, edges, width = attn_in.shape
+        plan = graph.attention_plan
+        messages = attn_in.reshape(batch * sides, 2 * edges, width // 2)
+        slotted = permute(messages, 1, plan.order, plan.inverse)
         results = []
-        for slots in sources:
-            gathered = messages.index_select(2, slots.reshape(-1)).unflatten(2, slots.shape).flatten(0, 1)
-            q, k, v = gathered.chunk(3, dim=-1)  # (batch * sides, neurons, slots, d): neurons play the heads
-            # 4-D inputs let PyTorch pick its fused (flash) kernel, whose memory is linear in the slots
-            attended = F.scaled_dot_product_attention(q, k, v)
-            results.append(attended.unflatten(0, (batch, sides)).flatten(2, 3))
-        received = torch.cat(results, dim=2).index_select(2, inverse)  # back in source order
-        from_front, from_behind = received.split(edges, dim=2)
-        return torch.cat([from_front, from_behind], dim=-1)
+        for block, shape in zip(slotted.split([n * k for n, k in plan.slot_shapes], dim=1), plan.slot_shapes):
+            q, k, v = block.unflatten(1, shape).chunk(3, dim=-1)  # (batch * sides, neurons, slots, d)
+            results.append(self.neuron_attention(q, k, v).flatten(1, 2))
+        received = permute(torch.cat(results, dim=1), 1, plan.inverse, plan.order)  # (batch * sides, 2E, d)
+        return received.reshape(batch, sides, edges, -1)  # per edge: from its front neuron, then its behind one
+
+    @staticmethod
+    def neuron_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        """Softmax attention with the neurons as heads: (..., neurons, slots, d) each, no mask.
+
+        4-D inputs let PyTorch pick its fused (flash) kernel, whose memory is linear in the slots.
+        """
+        return F.scaled_dot_product_attention(q, k, v)
+
+
+class _Permute(torch.autograd.Function):
+    """``x.index_select(dim, index)`` for a permutation ``index``, whose gradient is the gather by its
+    inverse (autograd's generic rule would zero-fill and scatter-add)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x: Tensor, dim: int, index: Tensor, inverse: Tensor) -> Tensor:
+        return x.index_select(dim, index)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        _, ctx.dim, _, ctx.inverse = inputs
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        return grad.index_select(ctx.dim, ctx.inverse), None, None, None
+
+
+def permute(x: Tensor, dim: int, index: Tensor, inverse: Tensor) -> Tensor:
+    """Reorder ``x`` along ``dim`` by the permutation ``index`` (``inverse`` is its inverse)."""
+    return _Permute.apply(x, dim, index, inverse)
 
 
 def _linear(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:

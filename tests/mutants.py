@@ -318,19 +318,9 @@ def hidden_positional_encoding():
 @mutant("EXCH-1", bug="each neuron's self-attention has a causal mask (is_causal=True), so message order matters")
 def causal_attention():
     class Causal(Hypernetwork):
-        def _attention(self, attn_in, graph):
-            batch, sides, edges, _ = attn_in.shape
-            to_front, to_behind = attn_in.chunk(2, dim=-1)
-            messages = torch.cat([to_front, to_behind], dim=2)
-            sources, inverse = graph.attention_plan
-            results = []
-            for slots in sources:
-                gathered = messages.index_select(2, slots.reshape(-1)).unflatten(2, slots.shape)
-                q, k, v = gathered.chunk(3, dim=-1)
-                results.append(F.scaled_dot_product_attention(q, k, v, is_causal=True).flatten(2, 3))
-            received = torch.cat(results, dim=2).index_select(2, inverse)
-            from_front, from_behind = received.split(edges, dim=2)
-            return torch.cat([from_front, from_behind], dim=-1)
+        @staticmethod
+        def neuron_attention(q, k, v):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
     return with_hypernet(Causal)
 
 

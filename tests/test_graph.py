@@ -37,8 +37,8 @@ def test_blocks_are_per_layer_views_of_the_flat_axis(sizes, features):
 
 @given(layer_sizes)
 def test_attention_slots_are_each_neurons_incident_edges(sizes):
-    """Neuron (m, k) attends over the front messages of its incoming edges, then the behind messages
-    of its outgoing edges; every message is used exactly once."""
+    """Neuron (m, k) attends over the front messages (source 2e) of its incoming edges, then the behind
+    messages (source 2e + 1) of its outgoing edges; every message is used exactly once."""
     graph = ComputationGraph(sizes)
     edges = brute_force_edges(sizes)
     index = {e: n for n, e in enumerate(edges)}
@@ -48,14 +48,15 @@ def test_attention_slots_are_each_neurons_incident_edges(sizes):
         for k in range(n_m):
             expected = []
             if m > 0:
-                expected += [index[(m - 1, k, i)] for i in range(sizes[m - 1])]
+                expected += [2 * index[(m - 1, k, i)] for i in range(sizes[m - 1])]
             if m < len(sizes) - 1:
-                expected += [E + index[(m, j, k)] for j in range(sizes[m + 1])]
+                expected += [2 * index[(m, j, k)] + 1 for j in range(sizes[m + 1])]
             assert slots[k].tolist() == expected
-    sources, inverse = graph.attention_plan
-    flat = torch.cat([s.reshape(-1) for s in sources])
-    assert sorted(flat.tolist()) == list(range(2 * E))
-    assert torch.equal(flat[inverse], torch.arange(2 * E))
+    plan = graph.attention_plan
+    assert plan.slot_shapes == tuple(tuple(graph.slot_sources(m).shape) for m in range(len(sizes)))
+    assert torch.equal(plan.order, torch.cat([graph.slot_sources(m).reshape(-1) for m in range(len(sizes))]))
+    assert sorted(plan.order.tolist()) == list(range(2 * E))
+    assert torch.equal(plan.order[plan.inverse], torch.arange(2 * E))
 
 
 @given(layer_sizes, st.data())
