@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", type=Path, help="a config.json to start from (options given here override it)")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--compile", action="store_true",
+        help="torch.compile the training objective: ~35%% more steps/s at 1 beta per step after ~20 s of compiling; "
+        "equal to eager up to float rounding; falls back to eager (with a warning) if compiling fails",
+    )
     _add_config_options(train)
 
     generate = commands.add_parser(
@@ -147,9 +152,9 @@ def run_train(args: argparse.Namespace) -> int:
         if given or args.config is not None:
             names = ", ".join("--" + name.replace("_", "-") for name in given) or "--config"
             raise ValueError(f"--resume takes its config from the run; only --steps may be given with it (got {names})")
-        trainer = Trainer.resume(args.out, steps=args.steps)
+        trainer = Trainer.resume(args.out, steps=args.steps, compile=args.compile)
     else:
-        trainer = new_run(_config_from_args(args), args.out)
+        trainer = new_run(_config_from_args(args), args.out, compile=args.compile)
     trainer.train(progress=not args.no_progress)
     print(f"trained to step {trainer.step_count}; checkpoints in {args.out / 'checkpoints'}")
     return 0

@@ -48,6 +48,7 @@ def add_commands(commands: Any, add_config_options: Any) -> None:
     sweep.add_argument("--workers", type=int, default=1, help="seeds trained at once, one process each")
     sweep.add_argument("--eval-samples", type=int, default=4096, help="fresh samples per evaluation")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument("--compile", action="store_true", help="torch.compile each run's training objective (see train --help)")
     sweep.add_argument("--config", type=Path, help="a config.json to start from (options given here override it)")
     add_config_options(sweep)
 
@@ -95,7 +96,8 @@ def run_sweep_command(args: argparse.Namespace, config: Any) -> int:
         raise ValueError(f"--betas must be a positive integer, got {args.betas}")
     betas = PAPER_BETAS if args.betas == 30 else tuple(
         10.0 ** (-12 + 12 * k / max(args.betas - 1, 1)) for k in range(args.betas))
-    sweep = SweepConfig(seeds=args.seeds, betas=betas, eval_samples=args.eval_samples, workers=args.workers)
+    sweep = SweepConfig(seeds=args.seeds, betas=betas, eval_samples=args.eval_samples, workers=args.workers,
+                        compile=args.compile)
     table = run_sweep(config, sweep, args.out, progress=not args.no_progress)
     print(f"wrote {table} ({len(read_table(table))} rows)")
     return 0

@@ -41,6 +41,27 @@ def test_resume_extends_a_run(run_dir, tmp_path):
     assert [r["step"] for r in rows] == [1, 2, 3, 4, 5, 6]
 
 
+@pytest.mark.parametrize("resume", [False, True])
+def test_compile_flag_reaches_the_trainer(run_dir, tmp_path, monkeypatch, resume):
+    """--compile wraps the objective in CompiledOrEager, for new and resumed runs (a stand-in records the
+    wrapping and runs eagerly: compiling itself is tested in test_compiled.py)."""
+    wrapped = []
+
+    def record(fn):
+        wrapped.append(fn)
+        return fn
+
+    monkeypatch.setattr("reference.train.CompiledOrEager", record)
+    out = tmp_path / "run"
+    if resume:
+        subprocess.run(["cp", "-r", str(run_dir), str(out)], check=True)
+        argv = ["train", "--out", str(out), "--resume", "--steps", "5", "--compile", "--no-progress"]
+    else:
+        argv = ["train", "--out", str(out), "--steps", "1", "--compile", "--no-progress", *TINY_ARGS]
+    assert main(argv) == 0
+    assert len(wrapped) == 1
+
+
 def test_generate_at_training_and_unseen_sizes(run_dir, tmp_path, capsys):
     out = tmp_path / "nets.safetensors"
     assert main(["generate", checkpoint(run_dir), "--beta", "1e-3", "--out", str(out), "--count", "2"]) == 0
