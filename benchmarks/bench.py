@@ -29,12 +29,11 @@ import time
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
 from reference.config import Config
 from reference.replicas import ReplicaTrainer
-from reference.task import mse_loss
-from reference.train import Trainer, pareto_objective
+from reference.train import Trainer, step_objective
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,37 +56,61 @@ def matmul_peak(size: int = 2048, repeats: int = 7) -> float:
     return 2 * size**3 * median_rate(lambda: torch.mm(a, b), repeats, 3) / 1e9
 
 
-def step_flops(trainer: Trainer) -> int:
-    """FLOPs of one training step's forward and backward (the optimiser's elementwise work is not counted)."""
-    c = trainer.config
+#: torch's FLOP counter has no formula for the CPU flash-attention kernels; these count them as it counts the
+#: GPU ones (the two products of each attention, forward; and the five of the backward)
+_CPU_ATTENTION_FLOPS = {
+    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu:
+        lambda q, k, v, *args, out_shape=None, **kwargs: sdpa_flop_count(q, k, v),
+    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward:
+        lambda grad, q, k, v, *args, out_shape=None, **kwargs: sdpa_backward_flop_count(grad, q, k, v),
+}
+
+
+def step_flops(config: Config) -> int:
+    """FLOPs of one eager training step's forward and backward (matrix products and attention; the elementwise
+    work and the optimiser are not counted). The compiled step does the same arithmetic, so it gets this count."""
+    trainer = Trainer(config)
     g = torch.Generator().manual_seed(0)
-    betas = torch.full((c.betas_per_step,), 1e-3)
-    x = torch.randn(c.batch_size, c.sizes[0], generator=g)
-    noise = trainer.model.hypernet.sample_noise(c.sizes, c.betas_per_step, g)
-    with FlopCounterMode(display=False) as counter:
-        out = trainer.model(betas, noise=noise)
-        pareto_objective(mse_loss(out.weights, out.biases, x), out.kl, betas).mean().backward()
-    trainer.optimizer.zero_grad(set_to_none=True)
+    betas = torch.full((config.betas_per_step,), 1e-3)
+    x = torch.randn(config.batch_size, config.sizes[0], generator=g)
+    noise = trainer.model.hypernet.sample_noise(config.sizes, config.betas_per_step, g)
+    with FlopCounterMode(display=False, custom_mapping=_CPU_ATTENTION_FLOPS) as counter:
+        step_objective(trainer.model, betas, x, noise)[0].backward()
     return counter.get_total_flops()
 
 
 def training_rows(betas_per_step: list[int], compile_: bool, peak: float, repeats: int) -> list[dict]:
     rows = []
     for k in betas_per_step:
+        config = Config(betas_per_step=k)
+        flops = step_flops(config)
         for compiled in [False, True] if compile_ else [False]:
-            trainer = Trainer(Config(betas_per_step=k))
-            flops = step_flops(trainer)
-            if compiled:
-                trainer.model.hypernet = torch.compile(trainer.model.hypernet)
+            trainer = Trainer(config, compile=compiled)
             per_block = max(1, 40 // k)
             start = time.perf_counter()
             trainer.training_step()  # compiles when compiled
             first = time.perf_counter() - start
             rate = median_rate(trainer.training_step, repeats, per_block)
+            if compiled and not trainer.objective.is_compiled:
+                raise RuntimeError(f"torch.compile failed: {trainer.objective.fallback_reason}")
             rows.append({"betas/step": k, "mode": "compiled" if compiled else "eager", "steps/s": rate,
                          "beta-samples/s": rate * k, "GFLOP/step": flops / 1e9, "GFLOP/s": rate * flops / 1e9,
                          "% of peak": 100 * rate * flops / 1e9 / peak, "first step s": first})
     return rows
+
+
+def full_profile_estimate(repeats: int, processes: int) -> list[dict]:
+    """Training time of the full claims profile (33 seeds x 12,000 steps at 1 beta per step), from the eager
+    single-thread step rate, with one seed per process on ``processes`` cores (how the harness runs it)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        rate = median_rate(Trainer(Config(betas_per_step=1)).training_step, repeats, 20)
+    finally:
+        torch.set_num_threads(threads)
+    seed_steps = 33 * 12_000
+    return [{"1-thread steps/s": rate, "processes": processes,
+             "estimated training min": seed_steps / (rate * processes) / 60}]
 
 
 def replica_rows(seeds: int, repeats: int) -> list[dict]:
@@ -117,10 +140,15 @@ print(json.dumps({"seconds": seconds, "peak_mib": resource.getrusage(resource.RU
 def generation_rows(sizes: list[int], threads: int) -> list[dict]:
     rows = []
     for n in sizes:
-        done = subprocess.run([sys.executable, "-c", GENERATE, str(n), str(threads)], capture_output=True, text=True,
-                              cwd=ROOT, check=True)
-        result = json.loads(done.stdout.strip().splitlines()[-1])
         weights = n * 3 * n + 3 * n
+        done = subprocess.run([sys.executable, "-c", GENERATE, str(n), str(threads)], capture_output=True, text=True,
+                              cwd=ROOT)
+        if done.returncode != 0:  # out of memory (killed) or an error: report it, measure the other sizes
+            reason = "killed (out of memory?)" if done.returncode < 0 else done.stderr.strip().splitlines()[-1][:60]
+            rows.append({"n": n, "sizes": f"{n},{3 * n},1", "weights": weights, "seconds": reason,
+                         "us/weight": "-", "peak MiB": "-"})
+            continue
+        result = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append({"n": n, "sizes": f"{n},{3 * n},1", "weights": weights, "seconds": result["seconds"],
                      "us/weight": 1e6 * result["seconds"] / weights, "peak MiB": result["peak_mib"]})
     return rows
@@ -158,7 +186,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads (default: all cores)")
     parser.add_argument("--betas", default="1,8,32", help="betas per step to measure")
     parser.add_argument("--replicas", type=int, default=4, help="seeds for the replica comparison")
-    parser.add_argument("--sizes", default="16,64,256,1024", help="n for generation at (n, 3n, 1)")
+    parser.add_argument("--sizes", default="16,64,256,1024,2048", help="n for generation at (n, 3n, 1)")
     parser.add_argument("--repeats", type=int, default=5, help="timed blocks per figure (median reported)")
     parser.add_argument("--compile", action="store_true", help="also measure torch.compile'd training")
     parser.add_argument("--suites", action="store_true", help="also time the claims and the conformance suite")
@@ -172,6 +200,7 @@ def main() -> None:
         "training at 16,48,1, batch 1024": training_rows([int(v) for v in args.betas.split(",")], args.compile, peak,
                                                           args.repeats),
         "replicas (1 beta per step)": replica_rows(args.replicas, args.repeats),
+        "full claims profile, training only (estimate)": full_profile_estimate(args.repeats, os.cpu_count() or 1),
         "decoder-only generation of (n, 3n, 1)": generation_rows([int(v) for v in args.sizes.split(",")], args.threads),
     }
     if args.suites:
