@@ -233,26 +233,25 @@ class Hypernetwork(nn.Module):
             act_in, attn_in, kl_in = self._block_inputs(t, x, w, sides, edges)
             z, layer_kl, layer_trace = self._kl_channel(kl_in, noise.latent[t], decoder_only)
             kl = kl + layer_kl
-            kl_trace.append(layer_trace)
+            if trace:
+                kl_trace.append(layer_trace)
             last = t == c.hyperdepth - 1
             if last and sides == 2:
                 # past its KL channel, the last hyperlayer's encoder side reaches nothing: skip it
                 sides, act_in, attn_in = 1, act_in[:, DECODER:], attn_in[:, DECODER:]
                 x = None if x is None else x[:, DECODER:]
-            blocks = [
+            out = torch.cat([
                 swish(act_in),
                 encoding.expand(batch, sides, edges, encoding.shape[-1]),
                 noise.features[t].unsqueeze(1).expand(batch, sides, edges, c.noise_features),
                 self._attention(attn_in, graph),
                 *([] if last else [self._learned_block(t, batch, sides, edges, hyperweights, learned)]),
                 z.unsqueeze(1).expand(batch, sides, edges, c.latent_features),
-            ]
-            out = torch.cat(blocks, dim=-1)
-            if c.residual_width > 0:
-                update = _linear(out, w[f"layer{t}.out.weight"], w[f"layer{t}.out.bias"])
-                x = update if x is None else x + update
-            else:
-                x = out
+            ], dim=-1)
+            # Free what is no longer needed before the projection: at large sizes generation is memory-bound.
+            del act_in, attn_in, kl_in, z, layer_trace
+            x = self._residual_add(t, x, out, w) if c.residual_width > 0 else out
+            del out
         final = x[:, -1:]  # the decoder side (the only side in decoder-only generation)
         if c.residual_width > 0:
             final = F.layer_norm(final, (self.stream_width,))
@@ -266,6 +265,14 @@ class Hypernetwork(nn.Module):
             trace=kl_trace if trace else None,
         )
 
+    def _residual_add(self, t: int, x: Tensor | None, out: Tensor, w: dict[str, Tensor]) -> Tensor:
+        """The stream plus hyperlayer t's projected output; in place when no gradient is recorded (the same
+        numbers, one stream-sized tensor less at the peak of a large generation)."""
+        update = _linear(out, w[f"layer{t}.out.weight"], w[f"layer{t}.out.bias"])
+        if x is None:
+            return update
+        return x.add_(update) if not torch.is_grad_enabled() else x + update
+
     def _block_inputs(self, t: int, x: Tensor | None, w: dict[str, Tensor], sides: int, edges: int) -> list[Tensor]:
         """Hyperlayer t's block inputs (activation, attention, KL), each (batch, sides, E, width).
 
@@ -278,8 +285,10 @@ class Hypernetwork(nn.Module):
         bias = w[f"layer{t}.in.bias"]
         if t == 0:
             return [b[:, None, None, :].expand(-1, sides, edges, -1) for b in bias.split(widths, dim=-1)]
-        stream_in = F.layer_norm(x, (self.stream_width,)) if self.config.residual_width > 0 else x
-        block_in = _linear(stream_in, w[f"layer{t}.in.weight"], bias)
+        if self.config.residual_width > 0:
+            x = F.layer_norm(x, (self.stream_width,))
+        block_in = _linear(x, w[f"layer{t}.in.weight"], bias)
+        del x  # the normalised copy: gone before the parts are copied out
         return [part.contiguous() for part in block_in.split(widths, dim=-1)]
 
     def _kl_channel(self, kl_in: Tensor, eps: Tensor, decoder_only: bool) -> tuple[Tensor, Tensor, KLTrace]:

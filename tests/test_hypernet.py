@@ -143,6 +143,20 @@ def test_generation_is_deterministic_per_seed(model):
     assert not torch.equal(a.weights[0][0], a.weights[0][1])  # networks of one call get their own noise
 
 
+@pytest.mark.parametrize("decoder_only", [False, True])
+def test_generation_without_gradients_computes_the_same_numbers(model, decoder_only):
+    """Without autograd the residual stream is updated in place to save memory; the numbers are bit-identical."""
+    betas = torch.tensor([1e-9, 1e-3, 1.0])
+    noise = model.hypernet.sample_noise(model.config.sizes, 3, gen(4))
+    recorded = model(betas, noise=noise, decoder_only=decoder_only, trace=True)
+    with torch.no_grad():
+        plain = model(betas, noise=noise, decoder_only=decoder_only, trace=True)
+    for a, b in zip(recorded.weights + recorded.biases + [recorded.kl], plain.weights + plain.biases + [plain.kl]):
+        assert torch.equal(a.detach(), b)
+    assert len(plain.trace) == model.config.hyperdepth
+    assert model(betas, noise=noise).trace is None
+
+
 def test_same_seed_gives_the_same_model():
     a, b, c = build_model(SMALL), build_model(SMALL), build_model(SMALL.replace(seed=4))
     for (name, p), q, r in zip(a.named_parameters(), b.parameters(), c.parameters()):
