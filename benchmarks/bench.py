@@ -1,17 +1,20 @@
 """Speed of the reference, all figures measured in one run, printed as one table.
 
-    python benchmarks/bench.py                       # training, replicas, generation scaling (~3 min)
-    python benchmarks/bench.py --compile             # also torch.compile'd training (~2 min of compiling per row)
+    python benchmarks/bench.py                       # training, replicas, estimate, generation scaling (~10 min)
+    python benchmarks/bench.py --compile             # also torch.compile'd training (~20 s of compiling per row)
     python benchmarks/bench.py --suites              # also the wall time of the claims (quick) and the conformance suite
 
 Sections:
 * the machine's fp32 matmul peak (a 2048 x 2048 product), the yardstick for the rest;
 * training at the paper's size (16, 48, 1), batch 1024: steps/s and beta-samples/s for several betas per
-  step; useful GFLOP/s (torch's FLOP counter on one step: forward and backward) and the fraction of the peak;
+  step, eager and (``--compile``) compiled; useful GFLOP/s (torch's FLOP counter on one eager step, forward
+  and backward: matrix products and attention) and the fraction of the peak;
 * replicas: S seeds vectorised in one process (reference.replicas) against the same S trained one after
   another, seed-steps/s and the speedup;
+* the full claims profile's training time (33 seeds x 12,000 steps), estimated from the single-thread step
+  rate with one seed per process per core, as the harness runs it;
 * generation scaling: decoder-only generation of (n, 3n, 1) in a fresh process per n: wall time, peak
-  resident memory, and time per weight;
+  resident memory, and time per weight (a size that runs out of memory is reported as such);
 * optionally, the wall times of ``pytest paper_claims -n 8`` (quick, from an empty cache) and of the
   conformance suite against the reference.
 """
