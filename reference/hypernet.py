@@ -285,10 +285,9 @@ class Hypernetwork(nn.Module):
         bias = w[f"layer{t}.in.bias"]
         if t == 0:
             return [b[:, None, None, :].expand(-1, sides, edges, -1) for b in bias.split(widths, dim=-1)]
-        if self.config.residual_width > 0:
-            x = F.layer_norm(x, (self.stream_width,))
-        block_in = _linear(x, w[f"layer{t}.in.weight"], bias)
-        del x  # the normalised copy: gone before the parts are copied out
+        # (written as one expression so the normalised stream is freed before the parts are copied out)
+        block_in = _linear(F.layer_norm(x, (self.stream_width,)) if self.config.residual_width > 0 else x,
+                           w[f"layer{t}.in.weight"], bias)
         return [part.contiguous() for part in block_in.split(widths, dim=-1)]
 
     def _kl_channel(self, kl_in: Tensor, eps: Tensor, decoder_only: bool) -> tuple[Tensor, Tensor, KLTrace]:
