@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from reference.config import Config
 from reference.graph import ComputationGraph
-from reference.hypernet import gaussian_kl
+from reference.hypernet import gaussian_kl, permute
 from reference.train import build_model, pareto_objective
 from reference.task import mse_loss, sample_inputs
 
@@ -229,3 +229,17 @@ def test_noise_of_the_wrong_shape_is_rejected(model):
     noise = model.hypernet.sample_noise((4, 5, 1), 1, gen(0))
     with pytest.raises(ValueError, match="noise"):
         model(torch.tensor([1e-3]), noise=noise)
+
+
+@given(n=st.integers(1, 12), dim=st.integers(0, 2), seed=st.integers(0, 99))
+def test_permute_is_index_select_with_the_inverse_gather_as_gradient(n, dim, seed):
+    g = gen(seed)
+    shape = [3, 4, 5]
+    shape[dim] = n
+    x = torch.randn(*shape, dtype=torch.float64, generator=g, requires_grad=True)
+    index = torch.randperm(n, generator=g)
+    inverse = torch.argsort(index)
+    assert torch.equal(permute(x, dim, index, inverse), x.index_select(dim, index))
+    assert torch.autograd.gradcheck(permute, (x, dim, index, inverse))
+    batched = torch.vmap(lambda row: permute(row, dim, index, inverse))(x.detach().unsqueeze(0).expand(2, *shape))
+    assert torch.equal(batched[1], x.detach().index_select(dim, index))
