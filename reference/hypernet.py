@@ -145,6 +145,9 @@ class Hypernetwork(nn.Module):
         learned = torch.randn(c.hyperdepth - 1, self.trained_graph.num_edges, c.learned_features) * c.learned_init_std
         self.learned = nn.Parameter(learned)
         self._graph_cache: dict[tuple[int, ...], tuple[ComputationGraph, Tensor]] = {}
+        # Build the trained sizes' tables now: a compiled training step then traces no table-building
+        # code (cached_property locks, data-dependent shapes), and stays one graph.
+        self.graph(c.sizes)
 
     # --- hyperweights ---
     def hyperweight_specs(self) -> list[HyperweightSpec]:
@@ -248,7 +251,7 @@ class Hypernetwork(nn.Module):
                 *([] if last else [self._learned_block(t, batch, sides, edges, hyperweights, learned)]),
                 z.unsqueeze(1).expand(batch, sides, edges, c.latent_features),
             ], dim=-1)
-            # Free what is no longer needed before the projection: at large sizes generation is memory-bound.
+            # Free what is no longer needed before the projection: large generations are limited by memory size.
             del act_in, attn_in, kl_in, z, layer_trace
             x = self._residual_add(t, x, out, w) if c.residual_width > 0 else out
             del out
@@ -273,7 +276,8 @@ class Hypernetwork(nn.Module):
             return update
         return x.add_(update) if not torch.is_grad_enabled() else x + update
 
-    def _block_inputs(self, t: int, x: Tensor | None, w: dict[str, Tensor], sides: int, edges: int) -> list[Tensor]:
+    def _block_inputs(self, t: int, x: Tensor | None, w: dict[str, Tensor], sides: int,
+                      edges: int) -> tuple[Tensor, Tensor, Tensor]:
         """Hyperlayer t's block inputs (activation, attention, KL), each (batch, sides, E, width).
 
         The first hyperlayer has no input: its block inputs are the bias, broadcast over sides and
@@ -284,11 +288,11 @@ class Hypernetwork(nn.Module):
         widths = list(self.block_in_widths.values())
         bias = w[f"layer{t}.in.bias"]
         if t == 0:
-            return [b[:, None, None, :].expand(-1, sides, edges, -1) for b in bias.split(widths, dim=-1)]
+            return tuple(b[:, None, None, :].expand(-1, sides, edges, -1) for b in bias.split(widths, dim=-1))
         # (written as one expression so the normalised stream is freed before the parts are copied out)
         block_in = _linear(F.layer_norm(x, (self.stream_width,)) if self.config.residual_width > 0 else x,
                            w[f"layer{t}.in.weight"], bias)
-        return [part.contiguous() for part in block_in.split(widths, dim=-1)]
+        return tuple(part.contiguous() for part in block_in.split(widths, dim=-1))
 
     def _kl_channel(self, kl_in: Tensor, eps: Tensor, decoder_only: bool) -> tuple[Tensor, Tensor, KLTrace]:
         mu, raw_sigma = (part.contiguous() for part in kl_in.chunk(2, dim=-1))
@@ -323,7 +327,8 @@ class Hypernetwork(nn.Module):
         messages = attn_in.reshape(batch * sides, 2 * edges, width // 2)
         slotted = permute(messages, 1, plan.order, plan.inverse)
         results = []
-        for block, shape in zip(slotted.split([n * k for n, k in plan.slot_shapes], dim=1), plan.slot_shapes):
+        lengths = [neurons * slots for neurons, slots in plan.slot_shapes]
+        for block, shape in zip(slotted.split(lengths, dim=1), plan.slot_shapes):
             q, k, v = block.unflatten(1, shape).chunk(3, dim=-1)  # (batch * sides, neurons, slots, d)
             results.append(self.neuron_attention(q, k, v).flatten(1, 2))
         received = permute(torch.cat(results, dim=1), 1, plan.inverse, plan.order)  # (batch * sides, 2E, d)
