@@ -2,7 +2,7 @@
 
 A checkpoint holds the model's parameters (``model.*``), Adam's state (``optimizer.*``), the state of
 the training random generator (``rng.train``), and in the safetensors metadata the config (JSON),
-the step and the optimiser's param groups. Writing goes to a temporary file in the same folder,
+the step, the optimiser's param groups, and whether the run's steps were compiled (reference.compiled). Writing goes to a temporary file in the same folder,
 flushed and fsynced, then renamed over the target, so a reader never sees half a checkpoint.
 """
 
@@ -36,6 +36,7 @@ class Checkpoint:
     model_state: dict[str, Tensor]
     optimizer_state: dict[str, Any]
     rng_state: Tensor
+    compiled: bool = False  #: whether the steps up to here ran through torch.compile (rounding differs from eager)
 
 
 def checkpoint_name(step: int) -> str:
@@ -69,6 +70,7 @@ def save_checkpoint(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     rng_state: Tensor,
+    compiled: bool = False,
 ) -> None:
     """Write a checkpoint for ``step`` to ``path`` atomically."""
     tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
@@ -82,6 +84,7 @@ def save_checkpoint(
         "config": config.to_json(),
         "step": str(step),
         "param_groups": json.dumps(opt["param_groups"]),
+        "compiled": json.dumps(compiled),
     }
     write_atomic(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
 
@@ -108,6 +111,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
             for group in json.loads(metadata["param_groups"])
         ]
         rng_state = tensors["rng.train"]
+        compiled = json.loads(metadata.get("compiled", "false")) is True  # absent in files from before the option
     except (KeyError, ValueError, TypeError) as error:
         raise ValueError(f"checkpoint {str(path)!r} has incomplete or invalid metadata: {error}") from None
     model_state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
@@ -117,7 +121,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
             _, index, name = key.split(".", 2)
             optimizer_entries.setdefault(int(index), {})[name] = value
     optimizer_state = {"state": optimizer_entries, "param_groups": param_groups}
-    return Checkpoint(config, step, model_state, optimizer_state, rng_state)
+    return Checkpoint(config, step, model_state, optimizer_state, rng_state, compiled)
 
 
 def list_checkpoints(folder: Path) -> list[tuple[int, Path]]:

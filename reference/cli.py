@@ -103,8 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument(
         "--compile", action="store_true",
-        help="torch.compile the training objective: ~35%% more steps/s at 1 beta per step after ~20 s of compiling; "
-        "equal to eager up to float rounding; falls back to eager (with a warning) if compiling fails",
+        help="torch.compile the training objective: about 1.5x the steps/s at 1 beta per step, after seconds to half "
+        "a minute of compiling; equal to eager up to float rounding; falls back to eager (with a warning) if "
+        "compiling fails; recorded in the checkpoints",
     )
     _add_config_options(train)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,10 @@ class Trainer:
             raise ValueError(f"checkpoint does not fit the model of its own config: {error}") from None
         trainer.generator.set_state(checkpoint.rng_state)
         trainer.step_count = checkpoint.step
+        if checkpoint.compiled != compile:
+            warnings.warn(f"resuming a run trained {'with torch.compile' if checkpoint.compiled else 'eagerly'} "
+                          f"{'with' if compile else 'without'} --compile: kernels round differently, so the "
+                          "continuation will not match an uninterrupted run bit for bit", RuntimeWarning, stacklevel=2)
         return trainer
 
     @classmethod
@@ -161,6 +166,11 @@ class Trainer:
         trainer = cls.from_checkpoint(checkpoint, config, run_dir, compile)
         trainer._truncate_metrics(checkpoint.step)
         return trainer
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the steps run through torch.compile (asked for, and compiling has not failed)."""
+        return getattr(self.objective, "is_compiled", False)  # the plain objective has no such attribute
 
     # --- training ---
     def training_step(self) -> StepResult:
@@ -217,7 +227,8 @@ class Trainer:
         if self.run_dir is None:
             raise ValueError("this trainer has no run folder to save into")
         path = self.run_dir / "checkpoints" / checkpoint_name(self.step_count)
-        save_checkpoint(path, self.config, self.step_count, self.model, self.optimizer, self.generator.get_state())
+        save_checkpoint(path, self.config, self.step_count, self.model, self.optimizer, self.generator.get_state(),
+                        compiled=self.compiled)
         return path
 
     def _prepare_run_dir(self) -> None:

@@ -7,7 +7,10 @@ import sys
 import pytest
 from safetensors.torch import load_file
 
+from reference.checkpoint import checkpoint_name, load_checkpoint
 from reference.cli import main
+from reference.compiled import CompiledOrEager
+from reference.train import step_objective
 
 TINY_ARGS = ["--sizes", "3,5,1", "--hyperdepth", "2", "--residual-width", "16", "--batch-size", "32",
              "--betas-per-step", "2", "--warmup-steps", "1", "--checkpoint-every", "2", "--log-every", "1"]
@@ -43,23 +46,26 @@ def test_resume_extends_a_run(run_dir, tmp_path):
 
 @pytest.mark.parametrize("resume", [False, True])
 def test_compile_flag_reaches_the_trainer(run_dir, tmp_path, monkeypatch, resume):
-    """--compile wraps the objective in CompiledOrEager, for new and resumed runs (a stand-in records the
-    wrapping and runs eagerly: compiling itself is tested in test_compiled.py)."""
+    """--compile wraps the training objective in CompiledOrEager, for new and resumed runs, and the checkpoints
+    say so (the stand-in compiles with dynamo's cheap "eager" backend: inductor is tested in test_compiled.py)."""
     wrapped = []
 
-    def record(fn):
+    def cheap(fn):
         wrapped.append(fn)
-        return fn
+        return CompiledOrEager(fn, backend="eager")
 
-    monkeypatch.setattr("reference.train.CompiledOrEager", record)
+    monkeypatch.setattr("reference.train.CompiledOrEager", cheap)
     out = tmp_path / "run"
     if resume:
         subprocess.run(["cp", "-r", str(run_dir), str(out)], check=True)
         argv = ["train", "--out", str(out), "--resume", "--steps", "5", "--compile", "--no-progress"]
+        with pytest.warns(RuntimeWarning, match="resuming a run trained eagerly with --compile"):
+            assert main(argv) == 0
     else:
-        argv = ["train", "--out", str(out), "--steps", "1", "--compile", "--no-progress", *TINY_ARGS]
-    assert main(argv) == 0
-    assert len(wrapped) == 1
+        assert main(["train", "--out", str(out), "--steps", "1", "--compile", "--no-progress", *TINY_ARGS]) == 0
+    assert wrapped == [step_objective]
+    assert load_checkpoint(out / "checkpoints" / checkpoint_name(5 if resume else 1)).compiled
+    assert not load_checkpoint(checkpoint(run_dir)).compiled
 
 
 def test_generate_at_training_and_unseen_sizes(run_dir, tmp_path, capsys):

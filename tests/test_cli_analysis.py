@@ -3,6 +3,7 @@
 import pytest
 
 from reference.cli import main
+from reference.compiled import CompiledOrEager
 from reference.sweep import read_table
 
 TINY = ["--sizes", "3,5,1", "--hyperdepth", "2", "--residual-width", "16", "--batch-size", "32", "--warmup-steps", "1",
@@ -24,9 +25,10 @@ def test_sweep_writes_the_table(sweep_dir):
 
 
 def test_sweep_compile_flag_reaches_every_run(tmp_path, monkeypatch):
-    """--compile wraps each seed's training objective in CompiledOrEager (a stand-in records it and runs eagerly)."""
+    """--compile wraps each seed's training objective in CompiledOrEager (the stand-in uses dynamo's cheap "eager"
+    backend)."""
     wrapped = []
-    monkeypatch.setattr("reference.train.CompiledOrEager", lambda fn: wrapped.append(fn) or fn)
+    monkeypatch.setattr("reference.train.CompiledOrEager", lambda fn: wrapped.append(fn) or CompiledOrEager(fn, "eager"))
     assert main(["sweep", "--out", str(tmp_path / "sweep"), "--seeds", "0,1", "--betas", "1", "--eval-samples", "16",
                  "--no-progress", "--compile", *TINY]) == 0
     assert len(wrapped) == 2
