@@ -3,7 +3,8 @@
 Every training-based claim reads one :class:`RunData` per profile: a sweep table (one row per seed,
 checkpoint step and beta), a size-generalisation grid, and an example network. It is built once per
 profile and implementation by :func:`run_data`, under a file lock, into a cache folder keyed by a hash of
-everything that determines it; pytest-xdist workers that need it at the same time wait for the first.
+everything that determines it (the profile, the implementation and the source code of the packages that
+compute it); pytest-xdist workers that need it at the same time wait for the first.
 
 Everything goes through the conformance adapter protocol (``generate`` and the ``train`` capability),
 so ``pytest paper_claims --impl package.module:object`` checks another implementation's science too.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -98,8 +100,31 @@ def cache_key(profile: Profile, impl_spec: str) -> str:
     fields = dataclasses.asdict(profile)
     fields.pop("reasons")
     fields.pop("workers")  # parallelism does not change the numbers
-    text = json.dumps({"format": FORMAT, "impl": impl_spec, "profile": fields}, sort_keys=True)
+    text = json.dumps({"format": FORMAT, "impl": impl_spec, "profile": fields,
+                       "source": source_fingerprint(impl_spec)}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def source_fingerprint(impl_spec: str) -> str:
+    """A hash of the Python sources that compute the cached data: the implementation's top-level package,
+    the reference (the harness's Adam baseline and classifier), the conformance package (the adapter
+    protocol), and this harness; not the claim tests, whose thresholds read the data. A code change that
+    moves a float therefore builds afresh instead of serving the old code's numbers."""
+    here = Path(__file__).resolve().parent
+    files = [here / "harness.py", here / "structure.py"]
+    for name in sorted({impl_spec.split(":", 1)[0].split(".", 1)[0], "reference", "conformance"}):
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            continue
+        for root in spec.submodule_search_locations or []:
+            files += sorted(Path(root).rglob("*.py"))
+        if not spec.submodule_search_locations and spec.origin:  # a single-module implementation
+            files.append(Path(spec.origin))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def run_data(profile: Profile, impl_spec: str, progress: Any = None) -> RunData:
