@@ -1,7 +1,7 @@
 """Speed of the reference, all figures measured in one run, printed as one table.
 
     python benchmarks/bench.py                       # training, replicas, estimate, generation scaling (~10 min)
-    python benchmarks/bench.py --compile             # also torch.compile'd training (~20 s of compiling per row)
+    python benchmarks/bench.py --compile             # also torch.compile'd training (seconds to half a minute of compiling per row)
     python benchmarks/bench.py --suites              # also the wall time of the claims (quick) and the conformance suite
 
 Sections:
@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
+from paper_claims.harness import PROFILES
 from reference.config import Config
 from reference.replicas import ReplicaTrainer
 from reference.train import Trainer, step_objective
@@ -103,16 +104,17 @@ def training_rows(betas_per_step: list[int], compile_: bool, peak: float, repeat
 
 
 def full_profile_estimate(repeats: int, processes: int) -> list[dict]:
-    """Training time of the full claims profile (33 seeds x 12,000 steps at 1 beta per step), from the eager
+    """Training time of the full claims profile (its seeds x steps at 1 beta per step), from the eager
     single-thread step rate, with one seed per process on ``processes`` cores (how the harness runs it)."""
+    full = PROFILES["full"]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         rate = median_rate(Trainer(Config(betas_per_step=1)).training_step, repeats, 20)
     finally:
         torch.set_num_threads(threads)
-    seed_steps = 33 * 12_000
-    return [{"1-thread steps/s": rate, "processes": processes,
+    seed_steps = len(full.seeds) * full.steps
+    return [{"seeds x steps": f"{len(full.seeds)} x {full.steps}", "1-thread steps/s": rate, "processes": processes,
              "estimated training min": seed_steps / (rate * processes) / 60}]
 
 
@@ -129,6 +131,7 @@ def replica_rows(seeds: int, repeats: int) -> list[dict]:
 GENERATE = """
 import json, resource, sys, time, torch
 torch.set_num_threads(int(sys.argv[2]))
+from paper_claims.harness import PROFILES
 from reference.config import Config
 from reference.train import build_model
 n = int(sys.argv[1]); model = build_model(Config())
@@ -147,7 +150,8 @@ def generation_rows(sizes: list[int], threads: int) -> list[dict]:
         done = subprocess.run([sys.executable, "-c", GENERATE, str(n), str(threads)], capture_output=True, text=True,
                               cwd=ROOT)
         if done.returncode != 0:  # out of memory (killed) or an error: report it, measure the other sizes
-            reason = "killed (out of memory?)" if done.returncode < 0 else done.stderr.strip().splitlines()[-1][:60]
+            last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            reason = "killed (out of memory?)" if done.returncode < 0 else last[:60]
             rows.append({"n": n, "sizes": f"{n},{3 * n},1", "weights": weights, "seconds": reason,
                          "us/weight": "-", "peak MiB": "-"})
             continue

@@ -191,19 +191,11 @@ def test_every_parameter_receives_gradient(model):
     model.zero_grad(set_to_none=True)
 
 
-def test_attention_matches_a_loop_over_neurons():
-    """Each neuron runs one softmax head over the messages of its incident edges; an edge gets back the
-    result at its front neuron and at its behind neuron."""
-    torch.manual_seed(0)
-    model = build_model(SMALL)
-    sizes, d = (2, 3, 2), SMALL.attention_features
-    graph, _ = model.hypernet.graph(sizes)
-    E = graph.num_edges
-    attn_in = torch.randn(1, 1, E, 6 * d, dtype=torch.float64)
-    out = model.hypernet._attention(attn_in, graph)[0, 0]
+def _attention_by_loops(attn_in, sizes, d):
+    """The attention of one (batch, side) row written out neuron by neuron: (E, 6d) -> (E, 2d)."""
     edges = [(l, j, i) for l in range(len(sizes) - 1) for j in range(sizes[l + 1]) for i in range(sizes[l])]
-    front_msg, behind_msg = attn_in[0, 0, :, : 3 * d], attn_in[0, 0, :, 3 * d :]
-    expected = torch.zeros(E, 2 * d, dtype=torch.float64)
+    front_msg, behind_msg = attn_in[:, : 3 * d], attn_in[:, 3 * d :]
+    expected = torch.zeros(len(edges), 2 * d, dtype=attn_in.dtype)
     for m, n_m in enumerate(sizes):
         for k in range(n_m):
             incident = [(e, "front") for e, (l, j, _) in enumerate(edges) if l == m - 1 and j == k]
@@ -214,7 +206,26 @@ def test_attention_matches_a_loop_over_neurons():
             for (e, side), r in zip(incident, result):
                 expected[e, :d] = r if side == "front" else expected[e, :d]
                 expected[e, d:] = r if side == "behind" else expected[e, d:]
-    torch.testing.assert_close(out, expected)
+    return expected
+
+
+@pytest.mark.parametrize("batch, sides, decoder_slice", [(1, 1, False), (2, 2, False), (3, 2, True)])
+def test_attention_matches_a_loop_over_neurons(batch, sides, decoder_slice):
+    """Each neuron runs one softmax head over the messages of its incident edges; an edge gets back the
+    result at its front neuron and at its behind neuron. Every (batch, side) row on its own, also for the
+    strided decoder-side slice the last hyperlayer passes."""
+    torch.manual_seed(0)
+    model = build_model(SMALL)
+    sizes, d = (2, 3, 2), SMALL.attention_features
+    graph, _ = model.hypernet.graph(sizes)
+    attn_in = torch.randn(batch, sides, graph.num_edges, 6 * d, dtype=torch.float64)
+    if decoder_slice:
+        attn_in = attn_in[:, 1:]
+    out = model.hypernet._attention(attn_in, graph)
+    assert out.shape == (*attn_in.shape[:3], 2 * d)
+    for b in range(attn_in.shape[0]):
+        for side in range(attn_in.shape[1]):
+            torch.testing.assert_close(out[b, side], _attention_by_loops(attn_in[b, side], sizes, d))
 
 
 @pytest.mark.parametrize("beta", [float("nan"), float("inf"), 0.0, -1e-3])
