@@ -244,8 +244,9 @@ def test_adam_reaches_a_lower_loss(run, record):
 
 @pytest.mark.claim("ADAM-STRUCTURE")
 @pytest.mark.xfail(strict=False, reason="does not reproduce by the measure stated before the first run: Adam's "
-                   "first layer is MORE peaked (quick profile: peak 57.8 vs the hypernetwork's 30.3; see RESULTS.md). Its dedicated "
-                   "weights mix signs where the pudding's share one (reported, not asserted: chosen after the fact)")
+                   "first layer is MORE peaked (quick profile: peak 57.8 vs the hypernetwork's 30.3; see RESULTS.md). "
+                   "Its dedicated weights mix signs where the pudding's share one (reported, not asserted: chosen "
+                   "after the fact)")
 def test_adam_network_has_less_structure(run, record):
     """Paper, Sec. 2.5 and Fig. 6: Adam's network "is much more difficult to interpret".
 
