@@ -34,12 +34,13 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
-from paper_claims.harness import PROFILES
 from reference.config import Config
 from reference.replicas import ReplicaTrainer
 from reference.train import Trainer, step_objective
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere: paper_claims is a folder of the checkout, not installed
+from paper_claims.harness import PROFILES  # noqa: E402
 
 
 def median_rate(run_once, repeats: int, per_block: int) -> float:
@@ -131,7 +132,6 @@ def replica_rows(seeds: int, repeats: int) -> list[dict]:
 GENERATE = """
 import json, resource, sys, time, torch
 torch.set_num_threads(int(sys.argv[2]))
-from paper_claims.harness import PROFILES
 from reference.config import Config
 from reference.train import build_model
 n = int(sys.argv[1]); model = build_model(Config())
