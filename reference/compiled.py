@@ -3,7 +3,7 @@
 At one beta per step (the paper's recipe and the default) a training step is mostly the dispatch of
 many small operations; compiling the objective (hyperhypernetwork, hypernetwork, task loss) into one
 graph fuses them. Measured on 2 cores at 16-48-1 (``benchmarks/bench.py --compile``; README,
-Performance): about 1.5x steps/s at 1 beta per step and 1.2x at 8, after a few seconds to half a minute
+Performance): about 1.5x steps/s at 1 beta per step and 1.25-1.35x at 8-32, after half a minute
 of compiling (cached on disk afterwards). Compiled kernels round differently from eager ones (over a
 few steps losses agree to ~1e-6 relative, KLs to ~1e-5), so a compiled run is reproducible by itself
 but does not follow an eager run's trajectory bit for bit; the eager path is the reference.
