@@ -2,8 +2,9 @@
 
 A checkpoint holds the model's parameters (``model.*``), Adam's state (``optimizer.*``), the state of
 the training random generator (``rng.train``), and in the safetensors metadata the config (JSON),
-the step, the optimiser's param groups, and whether the run's steps were compiled (reference.compiled). Writing goes to a temporary file in the same folder,
-flushed and fsynced, then renamed over the target, so a reader never sees half a checkpoint.
+the step, the optimiser's param groups, and whether the run's steps were compiled (reference.compiled).
+Writing goes to a temporary file in the same folder, flushed and fsynced, then renamed over the target,
+so a reader never sees half a checkpoint.
 """
 
 from __future__ import annotations

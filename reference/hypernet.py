@@ -281,7 +281,8 @@ class Hypernetwork(nn.Module):
         """Hyperlayer t's block inputs (activation, attention, KL), each (batch, sides, E, width).
 
         The first hyperlayer has no input: its block inputs are the bias, broadcast over sides and
-        edges. Later ones are one product with the in-projection, split into contiguous copies, because
+        edges. Later ones are one product with the in-projection, split into contiguous copies (the KL part
+        is left to the KL channel, which copies out its two halves), because
         the elementwise blocks run several times slower on strided slices than on contiguous tensors
         (while three thin products instead of one wide one would be slower still).
         """
@@ -292,7 +293,8 @@ class Hypernetwork(nn.Module):
         # (written as one expression so the normalised stream is freed before the parts are copied out)
         block_in = _linear(F.layer_norm(x, (self.stream_width,)) if self.config.residual_width > 0 else x,
                            w[f"layer{t}.in.weight"], bias)
-        return tuple(part.contiguous() for part in block_in.split(widths, dim=-1))
+        act_in, attn_in, kl_in = block_in.split(widths, dim=-1)
+        return act_in.contiguous(), attn_in.contiguous(), kl_in  # the KL channel copies out its own halves
 
     def _kl_channel(self, kl_in: Tensor, eps: Tensor, decoder_only: bool) -> tuple[Tensor, Tensor, KLTrace]:
         mu, raw_sigma = (part.contiguous() for part in kl_in.chunk(2, dim=-1))

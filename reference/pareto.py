@@ -108,6 +108,8 @@ def check_betas(beta: Tensor) -> Tensor:
     beta = torch.as_tensor(beta, dtype=torch.get_default_dtype())
     if beta.dim() != 1 or beta.numel() == 0:
         raise ValueError(f"beta must be a non-empty 1-D tensor, got shape {tuple(beta.shape)}")
+    if torch.compiler.is_compiling():
+        return beta  # a data-dependent branch would split a compiled step; compiled callers pass sampled betas
     bad = ~(torch.isfinite(beta) & (beta > 0))
     if bool(bad.any()):
         raise ValueError(f"beta must be finite and > 0, got {beta[bad][:5].tolist()}")

@@ -71,9 +71,7 @@ def learning_rate_at(step: int, config: Config) -> float:
 
 def step_objective(model: ParetoHypernetwork, betas: Tensor, x: Tensor, noise: HyperNoise) -> tuple[Tensor, Tensor, Tensor]:
     """A training step's objective (mean over betas of log(L + beta * KL)), with each beta's L and KL."""
-    # ``betas`` come from sample_betas, valid by construction: skipping the model's data-dependent check
-    # of them keeps a compiled step in one graph
-    generated = model.hypernet(model.hyperhyper(betas), model.config.sizes, noise)
+    generated = model(betas, noise=noise)
     loss = mse_loss(generated.weights, generated.biases, x)
     return pareto_objective(loss, generated.kl, betas).mean(), loss, generated.kl
 
